@@ -1,0 +1,85 @@
+# The course's commands. `make book` and `make test` are the two a newcomer needs; both set up
+# .venv first (creating it if there is none), so they work on a fresh clone.
+#
+#   make book        set up, then build the HTML book into _build/html (chapters executed, -W)
+#   make test        set up, then run every test: lstmlib's unit tests, nbval over every chapter,
+#                    and a build of the book with warnings as errors
+#   make bench       speed of lstmlib against torch.nn, as ratios measured in one run
+#   make notebooks   re-execute every chapter in place (after changing code) and normalize metadata
+#   make notebook NB=book/05_lstm_cell.ipynb   the same for one chapter
+#   make student     student versions of every chapter (solutions stubbed, outputs cleared)
+#   make clean       remove _build and student/
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+JOBS   ?= 2
+SHELL  := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip, minus the harmless 'Location ... is ignored' lines that this machine's pip configuration prints
+PIP    = $(BIN)/python -m pip install -q
+QUIET  = 2>&1 | { grep -v '^WARNING: Location' || true; }
+
+# Same answers on every machine: no progress bars in outputs, stable string hashing, quiet pip.
+export TQDM_DISABLE := 1
+export PYTHONHASHSEED := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export MPLBACKEND := Agg
+
+.PHONY: setup book book-noexec test unit nbval bench notebooks notebook student clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip $(QUIET)
+	$(PIP) -r requirements.txt $(QUIET)
+	$(PIP) --no-deps -r requirements-nodeps.txt $(QUIET)
+	$(PIP) --no-deps -e . $(QUIET)
+	$(BIN)/python -c "import lstmlib, torch, nbval, jupyter_book"
+	@touch $@
+
+requirements-nodeps.txt:
+	@touch $@
+
+book: setup
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@test -f _build/html/index.html && test -f _build/html/_static/mathjax/tex-chtml.js
+	@echo "Book built: _build/html/index.html"
+
+# The book from the committed outputs, without executing (used by `make test` after nbval has
+# proven the committed outputs are what the current code produces).
+book-noexec: setup
+	@mkdir -p _build
+	sed 's/^  execute_notebooks: force/  execute_notebooks: "off"/' _config.yml > _build/_config_noexec.yml
+	$(BIN)/jupyter-book build . -W -n --keep-going --config _build/_config_noexec.yml
+	@test -f _build/html/index.html && test -f _build/html/_static/mathjax/tex-chtml.js
+
+unit: setup
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest tests -n $(JOBS) -q
+
+nbval: setup
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest --nbval book --nbval-current-env \
+	    --nbval-sanitize-with tests/sanitize.cfg -n $(JOBS) --dist loadscope -q -p no:cacheprovider
+
+test: setup
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory nbval
+	$(MAKE) --no-print-directory book-noexec
+	$(BIN)/python scripts/check_notebooks.py book
+
+bench: setup
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+notebooks: setup
+	$(BIN)/python scripts/run_notebooks.py book/*.ipynb
+
+notebook: setup
+	$(BIN)/python scripts/run_notebooks.py $(NB)
+
+student: setup
+	$(BIN)/python scripts/make_student.py book student
+
+clean:
+	rm -rf _build student
