@@ -1,0 +1,160 @@
+"""The LSTM in PyTorch, from the course's equations, with a hand-written backward through time.
+
+Equations (the book's numbering), with [h_{t-1}, x_t] split as W·[h, x] = W_ih x_t + W_hh h_{t-1}:
+
+    (1)  f_t = σ(W_f·[h_{t-1}, x_t] + b_f)            forget gate
+    (2)  i_t = σ(W_i·[h_{t-1}, x_t] + b_i)            input gate
+    (3)  C̃_t = tanh(W_C·[h_{t-1}, x_t] + b_C)         candidate cell (torch.nn calls it g)
+    (4)  o_t = σ(W_o·[h_{t-1}, x_t] + b_o)            output gate
+    (3a) C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t              cell update
+    (5)  h_t = o_t ⊙ tanh(C_t)                        hidden state
+
+Parameters as in ``torch.nn.LSTM``: ``weight_ih_l0`` (4H, D), ``weight_hh_l0`` (4H, H), ``bias_ih_l0``
+and ``bias_hh_l0`` (4H,), the four gates stacked in the order i, f, g, o.
+"""
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from ._base import RecurrentBase
+
+
+def lstm_cell(gates, c_prev):
+    """The pointwise half of an LSTM step: equations (1)-(5) from the gates' pre-activations.
+
+    Args:
+        gates: (B, 4H), W_ih x_t + b_ih + W_hh h_{t-1} + b_hh, stacked i, f, g, o.
+        c_prev: (B, H), the cell state C_{t-1}.
+
+    Returns:
+        h: (B, H); c: (B, H); cache for the backward pass: (σ(gates) (B, 4H) holding i, f, o, g (B, H),
+        tanh(c) (B, H)).
+    """
+    H = c_prev.shape[-1]
+    sigmoids = torch.sigmoid(gates)       # σ of (1), (2), (4) in one call (the g quarter goes unused)
+    i = sigmoids[..., 0 * H:1 * H]        # (2) input gate        i_t = σ(W_i·[h_{t-1}, x_t] + b_i)
+    f = sigmoids[..., 1 * H:2 * H]        # (1) forget gate       f_t = σ(W_f·[h_{t-1}, x_t] + b_f)
+    g = torch.tanh(gates[..., 2 * H:3 * H])  # (3) candidate cell  C̃_t = tanh(W_C·[h_{t-1}, x_t] + b_C)
+    o = sigmoids[..., 3 * H:4 * H]        # (4) output gate       o_t = σ(W_o·[h_{t-1}, x_t] + b_o)
+    c = f * c_prev + i * g                # (3a) cell update      C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
+    tanh_c = torch.tanh(c)
+    h = o * tanh_c                        # (5) hidden state      h_t = o_t ⊙ tanh(C_t)
+    return h, c, (sigmoids, g, tanh_c)
+
+
+def lstm_step(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One LSTM step, equations (1)-(5); autograd differentiates it.
+
+    Args:
+        x: (B, D) input x_t.
+        h_prev, c_prev: (B, H) states h_{t-1}, C_{t-1}.
+        weight_ih: (4H, D); weight_hh: (4H, H); bias_ih, bias_hh: (4H,) or None. Gates i, f, g, o.
+
+    Returns:
+        h, c: (B, H) the new states h_t, C_t.
+    """
+    gates = x @ weight_ih.T + h_prev @ weight_hh.T  # W·[h_{t-1}, x_t] for all four gates, (B, 4H)
+    if bias_ih is not None:
+        gates = gates + bias_ih + bias_hh
+    h, c, _ = lstm_cell(gates, c_prev)
+    return h, c
+
+
+class _LSTMLayer(torch.autograd.Function):
+    """One LSTM layer over a whole sequence: forward by equations (1)-(5), backward through time by hand."""
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh):
+        T, B, D = x.shape
+        # W_ih x_t + b for every t in one matmul: (T*B, 4H) -> (T, B, 4H)
+        x_gates = x.reshape(T * B, D) @ weight_ih.T
+        if bias_ih is not None:
+            x_gates += bias_ih + bias_hh
+        x_gates = x_gates.view(T, B, -1)
+        weight_hh_T = weight_hh.T
+        h, c = h0, c0
+        hs, cs, sigmoid_list, g_list, tanh_c_list = [], [], [], [], []
+        for t in range(T):
+            gates = torch.addmm(x_gates[t], h, weight_hh_T)  # + W_hh h_{t-1}: (B, 4H)
+            h, c, (sigmoids, g, tanh_c) = lstm_cell(gates, c)
+            hs.append(h)
+            cs.append(c)
+            sigmoid_list.append(sigmoids)
+            g_list.append(g)
+            tanh_c_list.append(tanh_c)
+        output = torch.stack(hs)  # (T, B, H)
+        ctx.save_for_backward(x, h0, c0, weight_ih, weight_hh, output, torch.stack(cs),
+                              torch.stack(sigmoid_list), torch.stack(g_list), torch.stack(tanh_c_list))
+        ctx.has_bias = bias_ih is not None
+        return output, h, c
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_output, d_h_n, d_c_n):
+        x, h0, c0, weight_ih, weight_hh, output, cs, sigmoids, g, tanh_c = ctx.saved_tensors
+        T, B, D = x.shape
+        H = h0.shape[-1]
+        i, f, o = sigmoids[..., :H], sigmoids[..., H:2 * H], sigmoids[..., 3 * H:]
+        c_prev = torch.cat([c0.unsqueeze(0), cs[:-1]])  # (T, B, H)
+        # d gates / d(dC_t, dC_t, dC_t, dh_t): the pre-activation derivatives of i, f, g, o, all t at once
+        local = torch.cat([g * i * (1 - i),              # ∂C_t/∂i · σ'
+                           c_prev * f * (1 - f),         # ∂C_t/∂f · σ'
+                           i * (1 - g * g),              # ∂C_t/∂g · tanh'
+                           tanh_c * o * (1 - o)], -1)    # ∂h_t/∂o · σ'
+        dh_to_dc = o * (1 - tanh_c * tanh_c)             # ∂h_t/∂C_t
+        d_gates = torch.empty_like(local)                # (T, B, 4H)
+        dh_next, dc_next = d_h_n, d_c_n
+        for t in range(T - 1, -1, -1):
+            dh = d_output[t] + dh_next
+            dc = torch.addcmul(dc_next, dh, dh_to_dc[t])
+            torch.mul(torch.cat([dc, dc, dc, dh], -1), local[t], out=d_gates[t])
+            dc_next = dc * f[t]
+            dh_next = d_gates[t] @ weight_hh
+        d_gates_2d = d_gates.view(T * B, -1)
+        h_prev = torch.cat([h0.unsqueeze(0), output[:-1]]).view(T * B, H)
+        dx = (d_gates_2d @ weight_ih).view(T, B, D) if ctx.needs_input_grad[0] else None
+        d_weight_ih = d_gates_2d.T @ x.reshape(T * B, D)
+        d_weight_hh = d_gates_2d.T @ h_prev
+        d_bias = d_gates_2d.sum(0) if ctx.has_bias else None
+        return dx, dh_next, dc_next, d_weight_ih, d_weight_hh, d_bias, d_bias
+
+
+def lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One LSTM layer over a sequence, equations (1)-(5) at every step, with a hand-written backward.
+
+    Args:
+        x: (T, B, D); h0, c0: (B, H).
+        weight_ih: (4H, D); weight_hh: (4H, H); bias_ih, bias_hh: (4H,) or None. Gates i, f, g, o.
+
+    Returns:
+        output: (T, B, H) every h_t; h_n, c_n: (B, H) the final states.
+    """
+    return _LSTMLayer.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
+
+
+class LSTM(RecurrentBase):
+    """A multi-layer LSTM from equations (1)-(5), a drop-in for ``torch.nn.LSTM``.
+
+    Same constructor, parameters (names, shapes, gate order i, f, g, o, init) and contract as
+    ``torch.nn.LSTM``. The default path runs the course's equations (``lstm_cell``) with a hand-written
+    backward through time; ``fused=True`` runs torch's fused kernel (``torch._VF.lstm``, cuDNN on a GPU)
+    on the same parameters, for long training.
+
+    Args:
+        input_size: D; hidden_size: H; num_layers: stacked layers; bias: use b_ih, b_hh;
+        batch_first: x is (B, T, D); dropout: on every layer's output but the last (training only);
+        bidirectional: a second, reversed pass per layer; fused: use torch's fused kernel.
+
+    Shapes (forward): x (T, B, D) -> output (T, B, num_directions*H), (h_n, c_n) each
+    (num_layers*num_directions, B, H); state=(h_0, c_0) of that shape, zeros when omitted.
+    """
+
+    _gate_count = 4
+    _state_names = ("h", "c")
+
+    def _fused_kernel(self):
+        return torch._VF.lstm
+
+    def _layer_forward(self, x, state, weight_ih, weight_hh, bias_ih, bias_hh):
+        output, h_n, c_n = lstm_forward(x, state[0], state[1], weight_ih, weight_hh, bias_ih, bias_hh)
+        return output, (h_n, c_n)

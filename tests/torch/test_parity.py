@@ -1,0 +1,107 @@
+"""lstmlib.torch against torch.nn on shared weights: outputs and every gradient, on every device."""
+
+import pytest
+import torch
+
+from lstmlib.device import available_devices
+from lstmlib.torch import GRU, LSTM, RNN
+
+DEVICES = available_devices()
+PAIRS = [(RNN, torch.nn.RNN), (LSTM, torch.nn.LSTM), (GRU, torch.nn.GRU)]
+IDS = ["RNN", "LSTM", "GRU"]
+# (T, B, D, H, constructor options)
+SHAPES = [
+    (5, 3, 4, 6, {}),
+    (1, 1, 3, 2, {}),  # T=1, B=1
+    (4, 1, 2, 5, {"batch_first": True}),
+    (3, 2, 4, 3, {"num_layers": 3}),
+    (6, 2, 3, 4, {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    (4, 3, 5, 4, {"bias": False}),
+]
+TOLERANCES = {torch.float64: 1e-10, torch.float32: 1e-5}
+
+
+def _as_tuple(state):
+    return state if isinstance(state, tuple) else (state,)
+
+
+def _make_pair(ours_cls, ref_cls, D, H, options, dtype, device):
+    ref = ref_cls(D, H, **options).to(device=device, dtype=dtype)
+    ours = ours_cls(D, H, **options).to(device=device, dtype=dtype)
+    ours.load_state_dict(ref.state_dict())
+    return ours, ref
+
+
+def _loss_and_grads(model, x, state):
+    output, final = model(x, state)
+    final = _as_tuple(final)
+    # weight every output differently so that no gradient is trivially symmetric
+    loss = (output * torch.linspace(-1, 1, output.numel(), dtype=x.dtype, device=x.device).view_as(output)).sum()
+    loss = loss + sum((s ** 2).sum() for s in final)
+    inputs = [x, *_as_tuple(state), *model.parameters()]
+    return output, final, torch.autograd.grad(loss, inputs)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("T, B, D, H, options", SHAPES)
+@pytest.mark.parametrize("ours_cls, ref_cls", PAIRS, ids=IDS)
+def test_matches_torch_nn(ours_cls, ref_cls, T, B, D, H, options, dtype, device):
+    torch.manual_seed(0)
+    ours, ref = _make_pair(ours_cls, ref_cls, D, H, options, dtype, device)
+    layers = options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1)
+    shape = (B, T, D) if options.get("batch_first") else (T, B, D)
+    x = torch.randn(shape, dtype=dtype, device=device, requires_grad=True)
+    state = tuple(torch.randn(layers, B, H, dtype=dtype, device=device, requires_grad=True)
+                  for _ in range(2 if ours_cls is LSTM else 1))
+    ref_state = state if ours_cls is LSTM else state[0]
+    out_ref, final_ref, grads_ref = _loss_and_grads(ref, x, ref_state)
+    out_ours, final_ours, grads_ours = _loss_and_grads(ours, x, ref_state)
+    tol = TOLERANCES[dtype]
+    assert out_ours.shape == out_ref.shape
+    torch.testing.assert_close(out_ours, out_ref, rtol=tol, atol=tol)
+    for ours_s, ref_s in zip(final_ours, final_ref):
+        torch.testing.assert_close(ours_s, ref_s, rtol=tol, atol=tol)
+    names = ["x"] + [f"state{k}" for k in range(len(state))] + [n for n, _ in ours.named_parameters()]
+    for name, g_ours, g_ref in zip(names, grads_ours, grads_ref):
+        torch.testing.assert_close(g_ours, g_ref, rtol=tol, atol=tol, msg=lambda m, n=name: f"d{n}: {m}")
+
+
+@pytest.mark.parametrize("ours_cls, ref_cls", PAIRS, ids=IDS)
+def test_default_state_is_zeros(ours_cls, ref_cls):
+    torch.manual_seed(0)
+    ours, ref = _make_pair(ours_cls, ref_cls, 3, 4, {"num_layers": 2}, torch.float64, "cpu")
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    out_ours, final_ours = ours(x)
+    out_ref, final_ref = ref(x)
+    torch.testing.assert_close(out_ours, out_ref, rtol=1e-10, atol=1e-10)
+    for ours_s, ref_s in zip(_as_tuple(final_ours), _as_tuple(final_ref)):
+        torch.testing.assert_close(ours_s, ref_s, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("options", [{}, {"num_layers": 2, "bidirectional": True, "bias": False}])
+@pytest.mark.parametrize("ours_cls, ref_cls", PAIRS, ids=IDS)
+def test_same_seed_same_init_and_names(ours_cls, ref_cls, options):
+    torch.manual_seed(3)
+    ref = ref_cls(4, 5, **options)
+    torch.manual_seed(3)
+    ours = ours_cls(4, 5, **options)
+    ref_sd, ours_sd = ref.state_dict(), ours.state_dict()
+    assert list(ours_sd) == list(ref_sd)
+    for name in ref_sd:
+        assert ours_sd[name].shape == ref_sd[name].shape, name
+        assert torch.equal(ours_sd[name], ref_sd[name]), name
+
+
+@pytest.mark.parametrize("ours_cls, ref_cls", PAIRS, ids=IDS)
+def test_state_dict_round_trip(ours_cls, ref_cls):
+    torch.manual_seed(0)
+    ours = ours_cls(3, 4, num_layers=2)
+    ref = ref_cls(3, 4, num_layers=2)
+    ref.load_state_dict(ours.state_dict())  # lstmlib -> torch.nn (strict)
+    back = ours_cls(3, 4, num_layers=2)
+    back.load_state_dict(ref.state_dict())  # torch.nn -> lstmlib (strict)
+    for name, tensor in ours.state_dict().items():
+        assert torch.equal(back.state_dict()[name], tensor), name
+    x = torch.randn(4, 2, 3)
+    torch.testing.assert_close(back(x)[0], ref(x)[0], rtol=1e-5, atol=1e-5)
