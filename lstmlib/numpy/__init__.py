@@ -1,0 +1,31 @@
+"""RNN, LSTM and GRU in NumPy, forward and backward by hand, interchangeable with ``torch.nn``.
+
+Conventions: time-first ``(T, B, D)`` (``batch_first=True`` as an option); parameters named, shaped
+and stacked as in ``torch.nn`` (LSTM gates i, f, g, o; GRU r, z, n); float64 by default (float32 on
+request with ``dtype=np.float32``). Function pairs follow one pattern: a forward returns its
+output(s) and a cache, a backward takes the upstream gradient(s) and the cache.
+"""
+
+from .activations import (relu, relu_backward, sigmoid, sigmoid_backward, softmax, softmax_backward,
+                          tanh, tanh_backward)
+from .gradcheck import check_gradients, check_module_gradients, numerical_gradient_array, rel_error
+from .gru import GRU, gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from .layers import (Embedding, Linear, affine_backward, affine_forward, embedding_backward,
+                     embedding_forward)
+from .losses import cross_entropy_loss, mse_loss, sequence_cross_entropy_loss
+from .lstm import (LSTM, LSTMStepCache, concat_weights, lstm_backward, lstm_forward, lstm_step_backward,
+                   lstm_step_forward, split_gates, split_weights)
+from .rnn import RNN, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+
+__all__ = [
+    "RNN", "LSTM", "GRU", "Linear", "Embedding",
+    "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward", "LSTMStepCache",
+    "concat_weights", "split_weights", "split_gates",
+    "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
+    "affine_forward", "affine_backward", "embedding_forward", "embedding_backward",
+    "mse_loss", "cross_entropy_loss", "sequence_cross_entropy_loss",
+    "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward",
+    "softmax", "softmax_backward",
+    "numerical_gradient_array", "rel_error", "check_gradients", "check_module_gradients",
+]
