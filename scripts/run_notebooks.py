@@ -46,7 +46,8 @@ def run(path):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     env_before = dict(os.environ)
-    os.environ.update({"TQDM_DISABLE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+    # Same environment as `make nbval`: one thread, so floating-point results match bit for bit.
+    os.environ.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
     try:
         client = NotebookClient(nb, timeout=600, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}})
