@@ -13,12 +13,15 @@ from .gru import GRU, gru_backward, gru_forward, gru_step_backward, gru_step_for
 from .layers import (Embedding, Linear, affine_backward, affine_forward, embedding_backward,
                      embedding_forward)
 from .losses import cross_entropy_loss, mse_loss, sequence_cross_entropy_loss
+from .mlp import MLP
+from .optim import SGD, Adam, clip_grad_norm, collect, detach_state, sequence_chunks
 from .lstm import (LSTM, LSTMStepCache, concat_weights, lstm_backward, lstm_forward, lstm_step_backward,
                    lstm_step_forward, split_gates, split_weights)
 from .rnn import RNN, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 __all__ = [
-    "RNN", "LSTM", "GRU", "Linear", "Embedding",
+    "RNN", "LSTM", "GRU", "MLP", "Linear", "Embedding",
+    "SGD", "Adam", "clip_grad_norm", "collect", "detach_state", "sequence_chunks",
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
     "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward", "LSTMStepCache",
     "concat_weights", "split_weights", "split_gates",

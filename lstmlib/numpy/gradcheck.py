@@ -86,7 +86,9 @@ def check_module_gradients(module, x, state=None, seed=0, h=1e-5):
         dict name -> relative error, with keys "x", "state" (or "state.h", "state.c") and each parameter.
     """
     rng = np.random.default_rng(seed)
-    recurrent = hasattr(module, "num_layers")
+    from ._recurrent import RecurrentBase
+
+    recurrent = isinstance(module, RecurrentBase)
 
     def run(x_, state_):
         return module.forward(x_, state_) if recurrent else module.forward(x_)
