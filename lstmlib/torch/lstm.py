@@ -60,49 +60,60 @@ def lstm_step(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=Non
     return h, c
 
 
+def _lstm_cell_into(gates, c_prev, acts, c, tanh_c, h):
+    """``lstm_cell`` writing into preallocated tensors (the layer's loop): the same equations, no copies.
+
+    gates, acts: (B, 4H); c_prev, c, tanh_c, h: (B, H). On return acts holds i, f, C̃, o.
+    """
+    H = c.shape[-1]
+    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
+    torch.sigmoid(gates, out=acts)                     # (1) f, (2) i, (4) o: σ on all gates in one call
+    torch.tanh(gates[:, 2 * H:3 * H], out=g)           # (3) candidate C̃_t replaces the g quarter
+    torch.addcmul(f * c_prev, i, g, out=c)             # (3a) C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
+    torch.tanh(c, out=tanh_c)
+    torch.mul(o, tanh_c, out=h)                        # (5) h_t = o_t ⊙ tanh(C_t)
+
+
 class _LSTMLayer(torch.autograd.Function):
     """One LSTM layer over a whole sequence: forward by equations (1)-(5), backward through time by hand."""
 
     @staticmethod
     def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh):
         T, B, D = x.shape
-        # W_ih x_t + b for every t in one matmul: (T*B, 4H) -> (T, B, 4H)
-        x_gates = x.reshape(T * B, D) @ weight_ih.T
-        if bias_ih is not None:
-            x_gates += bias_ih + bias_hh
-        x_gates = x_gates.view(T, B, -1)
-        weight_hh_T = weight_hh.T
-        h, c = h0, c0
-        hs, cs, sigmoid_list, g_list, tanh_c_list = [], [], [], [], []
+        H = h0.shape[-1]
+        # W_ih x_t + b for every t in one matmul: (T*B, 4H) -> (T, B, 4H); the loop adds W_hh h_{t-1}
+        if bias_ih is None:
+            gates = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, 4 * H)
+        else:
+            gates = torch.addmm(bias_ih + bias_hh, x.reshape(T * B, D), weight_ih.T).view(T, B, 4 * H)
+        weight_hh_T = weight_hh.T.contiguous()  # (H, 4H), a faster layout for h @ W_hh^T
+        acts = torch.empty_like(gates)          # i, f, C̃, o at every step
+        cs = x.new_empty(T + 1, B, H)           # C_0 ... C_T
+        tanh_cs = x.new_empty(T, B, H)
+        output = x.new_empty(T, B, H)           # h_1 ... h_T
+        cs[0] = c0
+        h = h0
         for t in range(T):
-            gates = torch.addmm(x_gates[t], h, weight_hh_T)  # + W_hh h_{t-1}: (B, 4H)
-            h, c, (sigmoids, g, tanh_c) = lstm_cell(gates, c)
-            hs.append(h)
-            cs.append(c)
-            sigmoid_list.append(sigmoids)
-            g_list.append(g)
-            tanh_c_list.append(tanh_c)
-        output = torch.stack(hs)  # (T, B, H)
-        ctx.save_for_backward(x, h0, c0, weight_ih, weight_hh, output, torch.stack(cs),
-                              torch.stack(sigmoid_list), torch.stack(g_list), torch.stack(tanh_c_list))
+            gates[t].addmm_(h, weight_hh_T)     # W·[h_{t-1}, x_t] + b, (B, 4H)
+            _lstm_cell_into(gates[t], cs[t], acts[t], cs[t + 1], tanh_cs[t], output[t])
+            h = output[t]
+        ctx.save_for_backward(x, h0, weight_ih, weight_hh, output, cs, acts, tanh_cs)
         ctx.has_bias = bias_ih is not None
-        return output, h, c
+        return output, output[T - 1].clone(), cs[T].clone()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_h_n, d_c_n):
-        x, h0, c0, weight_ih, weight_hh, output, cs, sigmoids, g, tanh_c = ctx.saved_tensors
+        x, h0, weight_ih, weight_hh, output, cs, acts, tanh_c = ctx.saved_tensors
         T, B, D = x.shape
         H = h0.shape[-1]
-        i, f, o = sigmoids[..., :H], sigmoids[..., H:2 * H], sigmoids[..., 3 * H:]
-        c_prev = torch.cat([c0.unsqueeze(0), cs[:-1]])  # (T, B, H)
-        # d gates / d(dC_t, dC_t, dC_t, dh_t): the pre-activation derivatives of i, f, g, o, all t at once
-        local = torch.cat([g * i * (1 - i),              # ∂C_t/∂i · σ'
-                           c_prev * f * (1 - f),         # ∂C_t/∂f · σ'
-                           i * (1 - g * g),              # ∂C_t/∂g · tanh'
-                           tanh_c * o * (1 - o)], -1)    # ∂h_t/∂o · σ'
-        dh_to_dc = o * (1 - tanh_c * tanh_c)             # ∂h_t/∂C_t
-        d_gates = torch.empty_like(local)                # (T, B, 4H)
+        i, f, g, o = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
+        # ∂(gate pre-activations)/∂(dC_t, dC_t, dC_t, dh_t) for i, f, C̃, o, every t at once
+        local = acts * (1 - acts)                                       # σ' for i, f, o
+        torch.addcmul(torch.ones_like(g), g, g, value=-1, out=local[..., 2 * H:3 * H])  # tanh' for C̃
+        local *= torch.cat([g, cs[:-1], i, tanh_c], -1)                  # ∂C_t/∂i, ∂C_t/∂f, ∂C_t/∂C̃, ∂h_t/∂o
+        dh_to_dc = o * (1 - tanh_c * tanh_c)                             # ∂h_t/∂C_t, (T, B, H)
+        d_gates = torch.empty_like(local)                                # (T, B, 4H)
         dh_next, dc_next = d_h_n, d_c_n
         for t in range(T - 1, -1, -1):
             dh = d_output[t] + dh_next
@@ -110,11 +121,13 @@ class _LSTMLayer(torch.autograd.Function):
             torch.mul(torch.cat([dc, dc, dc, dh], -1), local[t], out=d_gates[t])
             dc_next = dc * f[t]
             dh_next = d_gates[t] @ weight_hh
-        d_gates_2d = d_gates.view(T * B, -1)
-        h_prev = torch.cat([h0.unsqueeze(0), output[:-1]]).view(T * B, H)
+        d_gates_2d = d_gates.view(T * B, 4 * H)
         dx = (d_gates_2d @ weight_ih).view(T, B, D) if ctx.needs_input_grad[0] else None
         d_weight_ih = d_gates_2d.T @ x.reshape(T * B, D)
-        d_weight_hh = d_gates_2d.T @ h_prev
+        # Σ_t dgates_t^T h_{t-1}, with h_0 apart so that no (T, B, H) copy is needed
+        d_weight_hh = d_gates[0].T @ h0
+        if T > 1:
+            d_weight_hh.addmm_(d_gates[1:].reshape((T - 1) * B, 4 * H).T, output[:-1].reshape((T - 1) * B, H))
         d_bias = d_gates_2d.sum(0) if ctx.has_bias else None
         return dx, dh_next, dc_next, d_weight_ih, d_weight_hh, d_bias, d_bias
 
