@@ -1,0 +1,97 @@
+"""Speed of lstmlib.torch.LSTM against torch.nn.LSTM, as ratios measured in one run.
+
+Runs every contender in turn, round after round (so that a busy machine slows them alike), and reports
+medians and the ratio to torch.nn.LSTM. Targets (issue 4): the default path (the course's equations, a
+hand-written backward) within 2x of torch.nn.LSTM forward+backward on the CPU at T=100, B=32, D=64,
+H=128; the fused path (fused=True) within 1.1x there and within 2x of cuDNN at T=100, B=256, D=H=512.
+
+Usage: python benchmarks/bench_torch.py [--rounds 30] [--threads N]
+"""
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from lstmlib.torch import LSTM
+
+
+def _models(D, H, device):
+    torch.manual_seed(0)
+    ref = torch.nn.LSTM(D, H).to(device)
+    default = LSTM(D, H).to(device)
+    fused = LSTM(D, H, fused=True).to(device)
+    default.load_state_dict(ref.state_dict())
+    fused.load_state_dict(ref.state_dict())
+    return {"torch.nn.LSTM": ref, "lstmlib default": default, "lstmlib fused=True": fused}
+
+
+def _measure(models, x, backward, rounds, sync):
+    def run(model):
+        if backward:
+            output, (h_n, c_n) = model(x)
+            (output.sum() + c_n.sum()).backward()
+        else:
+            with torch.no_grad():
+                model(x)
+        sync()
+
+    for model in models.values():  # warm-up
+        run(model)
+        run(model)
+    times = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            start = time.perf_counter()
+            run(model)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _table(title, medians, targets):
+    ref = medians["torch.nn.LSTM"]
+    print(f"\n{title}")
+    print(f"  {'model':<20} {'median ms':>10} {'ratio':>7}  {'target':>7}  ok")
+    for name, value in medians.items():
+        ratio = value / ref
+        target = targets.get(name)
+        verdict = "" if target is None else ("yes" if ratio <= target else "NO")
+        target_text = "" if target is None else f"<={target:g}x"
+        print(f"  {name:<20} {value * 1e3:>10.2f} {ratio:>6.2f}x  {target_text:>7}  {verdict}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30, help="timed rounds per contender (median taken)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}; CPU threads: {torch.get_num_threads()}; rounds: {args.rounds}")
+
+    T, B, D, H = 100, 32, 64, 128
+    cpu = torch.device("cpu")
+    models = _models(D, H, cpu)
+    x = torch.randn(T, B, D, requires_grad=True)
+    print(f"CPU: T={T}, B={B}, D={D}, H={H}, float32")
+    _table("CPU forward + backward", _measure(models, x, True, args.rounds, lambda: None),
+           {"lstmlib default": 2.0, "lstmlib fused=True": 1.1})
+    _table("CPU forward only (no_grad)", _measure(models, x, False, args.rounds, lambda: None), {})
+
+    if not torch.cuda.is_available():
+        print("\nGPU: not measured (no CUDA device)")
+        return
+    T, B, D, H = 100, 256, 512, 512
+    gpu = torch.device("cuda")
+    models = _models(D, H, gpu)
+    x = torch.randn(T, B, D, device=gpu, requires_grad=True)
+    print(f"\nGPU: {torch.cuda.get_device_name(gpu)}; T={T}, B={B}, D={D}, H={H}, float32; "
+          f"torch.nn.LSTM runs cuDNN")
+    _table("GPU forward + backward", _measure(models, x, True, args.rounds, torch.cuda.synchronize),
+           {"lstmlib fused=True": 2.0})
+    _table("GPU forward only (no_grad)", _measure(models, x, False, args.rounds, torch.cuda.synchronize), {})
+
+
+if __name__ == "__main__":
+    main()
