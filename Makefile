@@ -7,7 +7,8 @@
 #   make bench       speed of lstmlib against torch.nn, as ratios measured in one run
 #   make notebooks   re-execute every chapter in place (after changing code) and normalize metadata
 #   make notebook NB=book/05_lstm_cell.ipynb   the same for one chapter
-#   make student     student versions of every chapter (solutions stubbed, outputs cleared)
+#   make student     student versions of every chapter (solutions stubbed, outputs cleared) in student/
+#   make book-student  the student edition of the HTML book (no solutions) in student/_build/html
 #   make clean       remove _build and student/
 
 PYTHON ?= python3
@@ -30,7 +31,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: setup book book-noexec test unit nbval bench notebooks notebook student clean
+.PHONY: setup book book-noexec test unit nbval bench notebooks notebook student book-student clean
 
 setup: $(STAMP)
 
@@ -83,6 +84,11 @@ notebook: setup
 
 student: setup
 	$(BIN)/python scripts/make_student.py book student
+
+# The student edition of the HTML book: built from the student notebooks (executed, so each check
+# says "not yet solved") with sphinx-exercise's hide_solutions, into student/_build/html.
+book-student: student
+	$(BIN)/jupyter-book build student -W -n --keep-going
 
 clean:
 	rm -rf _build student
