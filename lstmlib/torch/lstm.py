@@ -93,10 +93,13 @@ class _LSTMLayer(torch.autograd.Function):
         output = x.new_empty(T, B, H)           # h_1 ... h_T
         cs[0] = c0
         h = h0
-        for t in range(T):
-            gates[t].addmm_(h, weight_hh_T)     # W·[h_{t-1}, x_t] + b, (B, 4H)
-            _lstm_cell_into(gates[t], cs[t], acts[t], cs[t + 1], tanh_cs[t], output[t])
-            h = output[t]
+        # per-step views made once (indexing in the loop costs more than the arithmetic)
+        steps = zip(gates.unbind(0), cs.unbind(0), cs[1:].unbind(0), acts.unbind(0), tanh_cs.unbind(0),
+                    output.unbind(0))
+        for gates_t, c_prev, c, acts_t, tanh_c, h_t in steps:
+            gates_t.addmm_(h, weight_hh_T)      # W·[h_{t-1}, x_t] + b, (B, 4H)
+            _lstm_cell_into(gates_t, c_prev, acts_t, c, tanh_c, h_t)
+            h = h_t
         ctx.save_for_backward(x, h0, weight_ih, weight_hh, output, cs, acts, tanh_cs)
         ctx.has_bias = bias_ih is not None
         return output, output[T - 1].clone(), cs[T].clone()
@@ -114,13 +117,18 @@ class _LSTMLayer(torch.autograd.Function):
         local *= torch.cat([g, cs[:-1], i, tanh_c], -1)                  # ∂C_t/∂i, ∂C_t/∂f, ∂C_t/∂C̃, ∂h_t/∂o
         dh_to_dc = o * (1 - tanh_c * tanh_c)                             # ∂h_t/∂C_t, (T, B, H)
         d_gates = torch.empty_like(local)                                # (T, B, 4H)
-        dh_next, dc_next = d_h_n, d_c_n
+        dc_next = d_c_n
+        dh = d_output[T - 1] + d_h_n
+        steps = list(zip(d_gates.unbind(0), local.unbind(0), dh_to_dc.unbind(0), f.unbind(0)))
+        d_output_prev = [None] + list(d_output[:-1].unbind(0))  # dL/dh_{t-1} from the output
         for t in range(T - 1, -1, -1):
-            dh = d_output[t] + dh_next
-            dc = torch.addcmul(dc_next, dh, dh_to_dc[t])
-            torch.mul(torch.cat([dc, dc, dc, dh], -1), local[t], out=d_gates[t])
-            dc_next = dc * f[t]
-            dh_next = d_gates[t] @ weight_hh
+            d_gates_t, local_t, dh_to_dc_t, f_t = steps[t]
+            dc = torch.addcmul(dc_next, dh, dh_to_dc_t)
+            torch.mul(torch.cat([dc, dc, dc, dh], -1), local_t, out=d_gates_t)
+            dc_next = dc * f_t
+            # dL/dh_{t-1} = d_output[t-1] + dgates_t W_hh (for t = 0: dL/dh_0)
+            dh = d_gates_t @ weight_hh if t == 0 else torch.addmm(d_output_prev[t], d_gates_t, weight_hh)
+        dh_next = dh
         d_gates_2d = d_gates.view(T * B, 4 * H)
         dx = (d_gates_2d @ weight_ih).view(T, B, D) if ctx.needs_input_grad[0] else None
         d_weight_ih = d_gates_2d.T @ x.reshape(T * B, D)
