@@ -4,6 +4,7 @@
 #   make book        set up, then build the HTML book into _build/html (chapters executed, -W)
 #   make test        set up, then run every test: lstmlib's unit tests, nbval over every chapter,
 #                    and a build of the book with warnings as errors
+#   make browser     the built book in headless Chromium (pages, math, figures, search, dropdowns)
 #   make bench       speed of lstmlib against torch.nn, as ratios measured in one run
 #   make notebooks   re-execute every chapter in place (after changing code) and normalize metadata
 #   make notebook NB=book/05_lstm_cell.ipynb   the same for one chapter
@@ -31,7 +32,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: setup book book-noexec test unit nbval bench notebooks notebook student book-student clean
+.PHONY: setup book book-noexec test unit nbval browser bench notebooks notebook student book-student clean
 
 setup: $(STAMP)
 
@@ -61,7 +62,14 @@ book-noexec: setup
 	@test -f _build/html/index.html && test -f _build/html/_static/mathjax/tex-chtml.js
 
 unit: setup
-	$(BIN)/python -m pytest tests -n $(JOBS) -q
+	$(BIN)/python -m pytest tests -n $(JOBS) -q --ignore=tests/browser
+
+# The built book in headless Chromium (Debian's; installed here if missing: CI runs as root).
+browser: setup
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	    echo "Installing Debian's chromium and chromium-driver for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	$(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
 
 nbval: setup
 	$(BIN)/python -m pytest --nbval book --nbval-current-env \
@@ -71,6 +79,7 @@ test: setup
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory nbval
 	$(MAKE) --no-print-directory book-noexec
+	$(MAKE) --no-print-directory browser
 	$(BIN)/python scripts/check_notebooks.py book
 
 bench: setup
