@@ -1,6 +1,9 @@
+import copy
+
 import pytest
 import torch
 
+from lstmlib.device import available_devices
 from lstmlib.torch import LSTM
 from lstmlib.torch.architectures import (EncoderDecoder, SeqToSeq, SeqToVec, VecToSeq, make_rnn,
                                          sequence_loss)
@@ -18,7 +21,7 @@ def _overfit(model, loss_fn, steps=150, lr=0.03):
         loss.backward()
         opt.step()
         first = float(loss.detach()) if first is None else first
-    return first, float(loss_fn())
+    return first, float(loss_fn().detach())
 
 
 def _pairs(B=6, S=5, T=4, V=9, seed=0):
@@ -163,3 +166,26 @@ def test_bad_inputs_name_expected_and_got():
     bi = SeqToSeq(8, 2, input_size=3, bidirectional=True)
     with pytest.raises(ValueError, match="equal length"):
         bi(torch.zeros(4, 2, 3), torch.tensor([4, 2]))
+
+
+@pytest.mark.parametrize("device", available_devices())
+def test_architectures_run_on_every_device_and_agree_with_cpu(device):
+    set_seed(0)
+    src, lengths, tgt = _pairs()
+    models = [EncoderDecoder(9, 9, 12, cell="lstm"), SeqToVec(12, 3, vocab_size=9, cell="gru", pooling="mean"),
+              SeqToSeq(12, 9, vocab_size=9, cell="rnn"), VecToSeq(5, 9, 12, cell="lstm", condition="both")]
+    vec = torch.randn(6, 5)
+    calls = [lambda m, d: sequence_loss(m(src.to(d), lengths.to(d), tgt[:-1].to(d)), tgt[1:].to(d)),
+             lambda m, d: m(src.to(d), lengths.to(d)).logsumexp(1).mean(),
+             lambda m, d: sequence_loss(m(src.to(d), lengths.to(d)), src.to(d)),
+             lambda m, d: sequence_loss(m(vec.to(d), tgt[:-1].to(d)), tgt[1:].to(d))]
+    for model, call in zip(models, calls):
+        on_device = copy.deepcopy(model).to(device)
+        loss_cpu, loss_dev = call(model, "cpu"), call(on_device, device)
+        loss_cpu.backward()
+        loss_dev.backward()
+        torch.testing.assert_close(loss_dev.cpu(), loss_cpu, rtol=1e-4, atol=1e-5)
+        for (name, p), q in zip(model.named_parameters(), on_device.parameters()):
+            torch.testing.assert_close(q.grad.cpu(), p.grad, rtol=1e-3, atol=1e-5, msg=name)
+    decoded = models[0].to(device).beam_search(src.to(device), lengths.to(device), beam_size=2, max_len=5)
+    assert decoded.device.type == torch.device(device).type
