@@ -23,6 +23,7 @@ import math
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from ._base import RecurrentBase
 
@@ -30,7 +31,8 @@ __all__ = ["PeepholeLSTM", "peephole_lstm_step", "peephole_lstm_forward", "init_
 
 
 def peephole_lstm_step(x, h_prev, c_prev, weight_ih, weight_hh, weight_ch, bias_ih=None, bias_hh=None):
-    """One peephole LSTM step, equations (1p), (2p), (3), (3a), (4p), (5); autograd differentiates it.
+    """One peephole LSTM step, equations (1p), (2p), (3), (3a), (4p), (5); autograd differentiates it
+    (the reference that ``peephole_lstm_forward``'s hand-written backward is tested against).
 
     Args:
         x: (B, D) input x_t.
@@ -55,8 +57,81 @@ def peephole_lstm_step(x, h_prev, c_prev, weight_ih, weight_hh, weight_ch, bias_
     return h, c
 
 
+class _PeepholeLSTMLayer(torch.autograd.Function):
+    """One peephole LSTM layer over a sequence: forward by (1p)-(5), backward through time by hand."""
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih, bias_hh):
+        T, B, D = x.shape
+        H = h0.shape[-1]
+        # W_ih x_t + b for every t in one matmul; the loop adds W_hh h_{t-1}
+        gates = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, 4 * H)  # (T, B, 4H)
+        if bias_ih is not None:
+            gates = gates + (bias_ih + bias_hh)
+        p_i, p_f, p_o = weight_ch[:H], weight_ch[H:2 * H], weight_ch[2 * H:]
+        weight_hh_T = weight_hh.T.contiguous()  # (H, 4H)
+        acts = torch.empty_like(gates)          # i, f, C̃, o at every step
+        cs = x.new_empty(T + 1, B, H)           # C_0 ... C_T
+        tanh_cs = x.new_empty(T, B, H)
+        output = x.new_empty(T, B, H)           # h_1 ... h_T
+        cs[0] = c0
+        h = h0
+        for t in range(T):
+            z = gates[t].addmm_(h, weight_hh_T)                            # (B, 4H)
+            i, f, g, o = (acts[t, :, k * H:(k + 1) * H] for k in range(4))
+            c_prev = cs[t]
+            torch.sigmoid(torch.addcmul(z[:, :H], p_i, c_prev), out=i)        # (2p) input gate
+            torch.sigmoid(torch.addcmul(z[:, H:2 * H], p_f, c_prev), out=f)   # (1p) forget gate
+            torch.tanh(z[:, 2 * H:3 * H], out=g)                              # (3) candidate
+            torch.addcmul(f * c_prev, i, g, out=cs[t + 1])                    # (3a) cell update
+            torch.sigmoid(torch.addcmul(z[:, 3 * H:], p_o, cs[t + 1]), out=o)  # (4p) output gate
+            torch.tanh(cs[t + 1], out=tanh_cs[t])
+            torch.mul(o, tanh_cs[t], out=output[t])                           # (5) hidden state
+            h = output[t]
+        ctx.save_for_backward(x, h0, weight_ih, weight_hh, weight_ch, output, cs, acts, tanh_cs)
+        ctx.has_bias = bias_ih is not None
+        return output, output[T - 1].clone(), cs[T].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_output, d_h_n, d_c_n):
+        x, h0, weight_ih, weight_hh, weight_ch, output, cs, acts, tanh_c = ctx.saved_tensors
+        T, B, D = x.shape
+        H = h0.shape[-1]
+        p_i, p_f, p_o = weight_ch[:H], weight_ch[H:2 * H], weight_ch[2 * H:]
+        i, f, g, o = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
+        # local derivatives, every t at once: σ' for i, f, o and tanh' for C̃, times what they multiply
+        d_i_local = i * (1 - i) * g                  # ∂C_t/∂z_i
+        d_f_local = f * (1 - f) * cs[:-1]            # ∂C_t/∂z_f
+        d_g_local = (1 - g * g) * i                  # ∂C_t/∂z_g
+        d_o_local = o * (1 - o) * tanh_c             # ∂h_t/∂z_o
+        dh_to_dc = o * (1 - tanh_c * tanh_c)         # ∂h_t/∂C_t through tanh
+        d_gates = torch.empty_like(acts)             # (T, B, 4H)
+        dh_next, dc_next = d_h_n, d_c_n
+        for t in range(T - 1, -1, -1):
+            dh = d_output[t] + dh_next
+            dz_o = dh * d_o_local[t]
+            dc = dc_next + dh * dh_to_dc[t] + dz_o * p_o     # C_t feeds h_t directly and through o_t
+            dz_i = dc * d_i_local[t]
+            dz_f = dc * d_f_local[t]
+            torch.cat([dz_i, dz_f, dc * d_g_local[t], dz_o], -1, out=d_gates[t])
+            dc_next = dc * f[t] + dz_i * p_i + dz_f * p_f    # C_{t-1} feeds C_t, i_t and f_t
+            dh_next = d_gates[t] @ weight_hh
+        d_gates_2d = d_gates.view(T * B, 4 * H)
+        dx = (d_gates_2d @ weight_ih).view(T, B, D) if ctx.needs_input_grad[0] else None
+        d_weight_ih = d_gates_2d.T @ x.reshape(T * B, D)
+        d_weight_hh = d_gates[0].T @ h0
+        if T > 1:
+            d_weight_hh.addmm_(d_gates[1:].reshape((T - 1) * B, 4 * H).T, output[:-1].reshape((T - 1) * B, H))
+        d_weight_ch = torch.cat([(d_gates[..., :H] * cs[:-1]).sum((0, 1)),
+                                 (d_gates[..., H:2 * H] * cs[:-1]).sum((0, 1)),
+                                 (d_gates[..., 3 * H:] * cs[1:]).sum((0, 1))])
+        d_bias = d_gates_2d.sum(0) if ctx.has_bias else None
+        return dx, dh_next, dc_next, d_weight_ih, d_weight_hh, d_weight_ch, d_bias, d_bias
+
+
 def peephole_lstm_forward(x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih=None, bias_hh=None):
-    """One peephole LSTM layer over a sequence; W_ih x_t + b for all t in one matmul, autograd backward.
+    """One peephole LSTM layer over a sequence, (1p)-(5) at every step, with a hand-written backward.
 
     Args:
         x: (T, B, D); h0, c0: (B, H); weights as in ``peephole_lstm_step``.
@@ -64,25 +139,7 @@ def peephole_lstm_forward(x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih=No
     Returns:
         output: (T, B, H) every h_t; h_n, c_n: (B, H) the final states.
     """
-    T, B, D = x.shape
-    H = h0.shape[-1]
-    x_gates = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, 4 * H)  # (T, B, 4H)
-    if bias_ih is not None:
-        x_gates = x_gates + (bias_ih + bias_hh)
-    p_if = weight_ch[:2 * H]
-    p_o = weight_ch[2 * H:]
-    h, c = h0, c0
-    outputs = []
-    for t in range(T):
-        gates = torch.addmm(x_gates[t], h, weight_hh.T)                      # (B, 4H)
-        i_f = torch.sigmoid(gates[:, :2 * H] + p_if * torch.cat([c, c], 1))  # (2p), (1p) in one call
-        i, f = i_f[:, :H], i_f[:, H:]
-        g = torch.tanh(gates[:, 2 * H:3 * H])                                # (3)
-        c = f * c + i * g                                                    # (3a)
-        o = torch.sigmoid(gates[:, 3 * H:] + p_o * c)                        # (4p)
-        h = o * torch.tanh(c)                                                # (5)
-        outputs.append(h)
-    return torch.stack(outputs), h, c
+    return _PeepholeLSTMLayer.apply(x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih, bias_hh)
 
 
 class PeepholeLSTM(RecurrentBase):

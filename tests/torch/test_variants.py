@@ -59,6 +59,28 @@ def test_forward_equals_hand_stepped_loop(bias):
     torch.testing.assert_close(output, torch.stack(steps), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(h_n, h, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(c_n, c, rtol=1e-12, atol=1e-12)
+    # the hand-written backward against autograd through the hand-stepped loop
+    params = tuple(p for p in (x, h0, c0, w_ih, w_hh, w_ch, b_ih, b_hh) if p is not None)
+    grads_fast = torch.autograd.grad((output ** 3).sum() + (c_n ** 2).sum() + h_n.sum(), params)
+    grads_loop = torch.autograd.grad((torch.stack(steps) ** 3).sum() + (c ** 2).sum() + h.sum(), params)
+    for fast, loop in zip(grads_fast, grads_loop):
+        torch.testing.assert_close(fast, loop, rtol=1e-10, atol=1e-10)
+
+
+def test_gradcheck_catches_a_wrong_backward(monkeypatch):
+    """gradcheck is not vacuous: a peephole gradient 1 % off must fail it."""
+    from lstmlib.torch import variants
+    original = variants._PeepholeLSTMLayer.backward
+
+    def broken(ctx, d_output, d_h_n, d_c_n):
+        grads = list(original(ctx, d_output, d_h_n, d_c_n))
+        grads[5] = grads[5] * 1.01  # d weight_ch off by 1 %
+        return tuple(grads)
+
+    monkeypatch.setattr(variants._PeepholeLSTMLayer, "backward", staticmethod(broken))
+    inputs = _inputs(3, 2, 2, 3)
+    assert not torch.autograd.gradcheck(peephole_lstm_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6,
+                                        raise_exception=False)
 
 
 @pytest.mark.parametrize("T, B, D, H, bias", [(4, 3, 2, 3, True), (1, 1, 2, 2, True), (3, 2, 3, 2, False)])
