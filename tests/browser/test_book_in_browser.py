@@ -3,7 +3,8 @@
 Run by `make browser` (part of `make test`) after the book is built into _build/html. Every page of
 the table of contents must load with no console error; equations must render with MathJax (served
 from the book itself, loaded on the pages that have math) and without MathJax errors; figures must load; solution dropdowns must open;
-search must find a term; launch buttons must point at the page's own notebook. Screenshots of a few
+search must find a term; launch buttons must point at the page's own notebook, which the
+download button serves. Screenshots of a few
 pages are saved to _build/screenshots/.
 """
 
@@ -105,6 +106,13 @@ def test_page_loads_renders_math_and_figures(browser, base_url, page):
         launch = [h for h in links if h and ("mybinder.org" in h or "colab.research.google.com" in h)]
         assert len(launch) >= 2, f"{page}: Binder and Colab launch buttons missing"
         assert all(h.endswith(f"{page}.ipynb") for h in launch), launch
+        download = [h for h in links if h and h.endswith(f"_sources/{page}.ipynb")]
+        assert download, f"{page}: no download link to the notebook"
+        ok = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0]).then(r => r.json()).then(nb => done(Array.isArray(nb.cells)), () => done(false));",
+            download[0])
+        assert ok, f"{page}: the downloaded notebook is not a notebook"
     if page in PAGES[:3] or page.endswith(("05_lstm_cell", "07_long_time_lags")):
         SHOTS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(SHOTS / f"{Path(page).name}.png"))
