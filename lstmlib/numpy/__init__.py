@@ -4,6 +4,14 @@ Conventions: time-first ``(T, B, D)`` (``batch_first=True`` as an option); param
 and stacked as in ``torch.nn`` (LSTM gates i, f, g, o; GRU r, z, n); float64 by default (float32 on
 request with ``dtype=np.float32``). Function pairs follow one pattern: a forward returns its
 output(s) and a cache, a backward takes the upstream gradient(s) and the cache.
+
+Input policy of the layer classes (``RNN``, ``LSTM``, ``GRU``, ``Linear``, ``MLP``):
+- arrays must have the model's float dtype (float64 unless ``dtype=np.float32`` was given);
+  integer, boolean or object arrays, or the other float dtype, raise TypeError (no silent casts);
+- wrong rank, feature size or state shape raise ValueError naming expected and got; nothing broadcasts;
+- an empty sequence or batch (T = 0 or B = 0) raises ValueError (there is no final state to return);
+- NaN or inf in inputs, states or upstream gradients raise ValueError, at the call that received them;
+- ``backward`` before ``forward`` raises ValueError; ``backward`` overwrites ``.grads`` (no accumulation).
 """
 
 from .activations import (relu, relu_backward, sigmoid, sigmoid_backward, softmax, softmax_backward,
@@ -13,10 +21,10 @@ from .gru import GRU, gru_backward, gru_forward, gru_step_backward, gru_step_for
 from .layers import (Embedding, Linear, affine_backward, affine_forward, embedding_backward,
                      embedding_forward)
 from .losses import cross_entropy_loss, mse_loss, sequence_cross_entropy_loss
-from .mlp import MLP
-from .optim import SGD, Adam, clip_grad_norm, collect, detach_state, sequence_chunks
 from .lstm import (LSTM, LSTMStepCache, concat_weights, lstm_backward, lstm_forward, lstm_step_backward,
                    lstm_step_forward, split_gates, split_weights)
+from .mlp import MLP
+from .optim import SGD, Adam, clip_grad_norm, collect, detach_state, sequence_chunks
 from .rnn import RNN, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 __all__ = [

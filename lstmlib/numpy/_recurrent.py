@@ -128,7 +128,8 @@ class RecurrentBase:
             layer_input = h  # (T, B, H)
         self._caches = caches
         self._forward_info = (T, B, state is not None)
-        output = layer_input.transpose(1, 0, 2).copy() if self.batch_first else layer_input
+        # a copy: the hidden states stay in the cache, safe from in-place edits of the output
+        output = layer_input.transpose(1, 0, 2).copy() if self.batch_first else layer_input.copy()
         h_n = np.stack(h_n)  # (L, B, H)
         if self.has_cell:
             return output, (h_n, np.stack(c_n))

@@ -99,19 +99,20 @@ def lstm_step_backward(dh, dc, cache):
 
 
 # The whole-sequence functions evaluate the same equations, arranged for speed:
-# - gate-major layout: the gates of all steps live in one buffer (4, T, B, H) (i, f, g, o), so each
-#   gate of each step is one contiguous (B, H) block, and the recurrent product is one batched
-#   matmul h_{t-1} (B, H) @ (4, H, H);
-# - the input projections of all T steps are computed before the loop, in one product;
+# - one buffer holds the gates of every step, shaped (T, 4, B, H) (gates i, f, g, o), so the four
+#   gates of a step form one contiguous block and each gate one contiguous (B, H) array; the
+#   recurrent product is one batched matmul h_{t-1} (B, H) @ (4, H, H);
+# - the input projections of all T steps are computed before the loop, in one batched product;
 # - σ(z) = (1 + tanh(z/2)) / 2, so ONE tanh call evaluates all four gates: the rows of the sigmoid
 #   gates (i, f, o) are pre-scaled by 1/2 (exact in floating point), and afterwards those gates are
 #   mapped by y -> y/2 + 1/2;
-# - backward precomputes every local derivative for all T at once, keeps only the recurrence in the
-#   loop, and forms the weight gradients after the loop with one product per gate.
+# - backward keeps only the recurrence in the loop and forms the weight gradients and dx after it,
+#   each with one matrix product over all T·B rows.
 
 def _gate_scale(dtype):
-    """(4, 1, 1) factors: 1/2 for the sigmoid gates i, f, o (σ(z) = (1 + tanh(z/2)) / 2), 1 for g."""
-    return np.array([0.5, 0.5, 1.0, 0.5], dtype=dtype).reshape(4, 1, 1)
+    """(4, 1, 1) scale and shift: σ(z) = tanh(z/2)/2 + 1/2 for the gates i, f, o; tanh(z) for g."""
+    scale = np.array([0.5, 0.5, 1.0, 0.5], dtype=dtype).reshape(4, 1, 1)
+    return scale, np.where(scale == 0.5, 0.5, 0.0).astype(dtype)
 
 
 def _gate_major(W, hidden_size):
@@ -129,17 +130,17 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     Returns:
         h: (T, B, H) hidden states h_1 … h_T.
         c: (T, B, H) cell states C_1 … C_T.
-        cache: what ``lstm_backward`` needs; ``cache[3]`` holds the gate values (4, T, B, H) in the
+        cache: what ``lstm_backward`` needs; ``cache[3]`` holds the gate values (T, 4, B, H) in the
             order i, f, g, o.
     """
     T, B, D = x.shape
     H = W_hh.shape[1]
-    scale = _gate_scale(x.dtype)  # (4, 1, 1)
+    scale, shift = _gate_scale(x.dtype)  # (4, 1, 1) each
     W_hh4 = _gate_major(W_hh, H) * scale  # (4, H, H)
     W_ih4 = _gate_major(W_ih, H) * scale  # (4, D, H)
-    # Input projections of all T steps in one product: gates[:, t] starts as W_ih x_t + b_ih + b_hh.
-    gates = np.matmul(x.reshape(T * B, D), W_ih4).reshape(4, T, B, H)  # (4, T, B, H)
-    gates += ((b_ih + b_hh).reshape(4, 1, H) * scale).reshape(4, 1, 1, H)
+    # Input projections of all T steps in one batched product: gates[t] starts as W_ih x_t + b_ih + b_hh.
+    gates = np.matmul(x[:, None], W_ih4)  # (T, 1, B, D) @ (4, D, H) -> (T, 4, B, H)
+    gates += (b_ih + b_hh).reshape(4, 1, H) * scale
     h = np.empty((T, B, H), dtype=x.dtype)
     c = np.empty((T, B, H), dtype=x.dtype)
     tanh_c = np.empty((T, B, H), dtype=x.dtype)
@@ -147,12 +148,11 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     ig = np.empty((B, H), dtype=x.dtype)
     h_prev, c_prev = h0, c0
     for t in range(T):
-        a = gates[:, t]  # (4, B, H), a view: the gate values overwrite the pre-activations
+        a = gates[t]  # (4, B, H), a view: the gate values overwrite the pre-activations
         a += np.matmul(h_prev, W_hh4, out=recurrent)  # + W_hh h_{t-1}
         np.tanh(a, out=a)
-        a[[0, 1]] += 1.0  # i, f: σ = (1 + tanh(z/2)) / 2
-        a[3] += 1.0  # o
-        a *= scale  # now a = [i, f, g, o]: (2), (1), (3), (4)
+        a *= scale
+        a += shift  # now a = [i, f, g, o]: (2), (1), (3), (4)
         i, f, g, o = a
         np.multiply(f, c_prev, out=c[t])
         c[t] += np.multiply(i, g, out=ig)  # (3a)
@@ -177,39 +177,35 @@ def lstm_backward(dh, cache, dc_last=None):
     x, h0, c0, gates, c, tanh_c, h, W_ih, W_hh = cache
     T, B, H = h.shape
     W_hh4 = W_hh.reshape(4, H, H)  # dh_{t-1} = Σ over gates of dA_gate @ W_hh[gate]
-    dgates = np.empty_like(gates)  # (4, T, B, H): gradients of the gates' pre-activations
+    dgates = np.empty_like(gates)  # (T, 4, B, H): gradients of the gates' pre-activations
     dh_next = np.zeros((B, H), dtype=h.dtype)
     dc_next = np.zeros((B, H), dtype=h.dtype) if dc_last is None else dc_last
     dh_gates = np.empty((4, B, H), dtype=h.dtype)
     for t in range(T - 1, -1, -1):
-        i, f, g, o = gates[:, t]
-        c_prev = c0 if t == 0 else c[t - 1]
+        i, f, g, o = gates[t]
         dh_t = dh[t] + dh_next
         dc_t = dh_t * o * (1.0 - tanh_c[t] ** 2)  # through (5) into C_t
         dc_t += dc_next  # and from step t+1 through (3a)
-        da = dgates[:, t]  # (4, B, H) view
-        np.subtract(1.0, gates[:, t], out=da)
-        da *= gates[:, t]  # σ' = σ(1 − σ) for i, f, o; the g row is replaced next
+        da = dgates[t]  # (4, B, H) view
+        np.subtract(1.0, gates[t], out=da)
+        da *= gates[t]  # σ' = σ(1 − σ) for i, f, o; the g row is replaced next
         np.multiply(g, g, out=da[2])
         np.subtract(1.0, da[2], out=da[2])  # tanh' = 1 − C̃² for g
         da[0] *= g  # (3a): ∂C_t/∂i_t = C̃_t, then (2)
-        da[1] *= c_prev  # (3a): ∂C_t/∂f_t = C_{t-1}, then (1)
+        da[1] *= c0 if t == 0 else c[t - 1]  # (3a): ∂C_t/∂f_t = C_{t-1}, then (1)
         da[2] *= i  # (3a): ∂C_t/∂C̃_t = i_t, then (3)
         da[3] *= tanh_c[t]  # (5): ∂h_t/∂o_t = tanh(C_t), then (4)
         da[:3] *= dc_t
         da[3] *= dh_t
         dc_next = dc_t * f  # (3a): ∂C_t/∂C_{t-1} = f_t
         dh_next = np.matmul(da, W_hh4, out=dh_gates).sum(axis=0)
-    # Parameter gradients and dx for all T steps at once, one product per gate.
-    dA = dgates.reshape(4, T * B, H)
-    dA_T = dA.transpose(0, 2, 1)  # (4, H, T·B)
-    dW_ih = np.matmul(dA_T, x.reshape(T * B, -1)).reshape(4 * H, -1)
+    # Parameter gradients and dx for all T steps at once: one matrix product each.
+    dA = np.ascontiguousarray(dgates.transpose(0, 2, 1, 3)).reshape(T * B, 4 * H)  # rows (t, b), cols i|f|g|o
+    dW_ih = dA.T @ x.reshape(T * B, -1)
     # dW_hh = Σ_t dA_t h_{t-1}ᵀ, split so that h_0 needs no concatenation with h_1 … h_{T-1}
-    dW_hh = np.matmul(dA_T[:, :, B:], h[:-1].reshape((T - 1) * B, H))
-    dW_hh += np.matmul(dA_T[:, :, :B], h0)
-    dW_hh = dW_hh.reshape(4 * H, H)
-    db = dA.sum(axis=1).reshape(4 * H)
-    dx = np.matmul(dA, W_ih.reshape(4, H, -1)).sum(axis=0).reshape(x.shape)
+    dW_hh = dA[B:].T @ h[:-1].reshape((T - 1) * B, H) + dA[:B].T @ h0
+    db = dA.sum(axis=0)
+    dx = (dA @ W_ih).reshape(x.shape)
     return dx, dh_next, dc_next, dW_ih, dW_hh, db, db.copy()
 
 
