@@ -21,7 +21,7 @@ from .gru import GRU, gru_backward, gru_forward, gru_step_backward, gru_step_for
 from .layers import (Embedding, Linear, affine_backward, affine_forward, embedding_backward,
                      embedding_forward)
 from .losses import cross_entropy_loss, mse_loss, sequence_cross_entropy_loss
-from .lstm import (LSTM, LSTMStepCache, concat_weights, lstm_backward, lstm_forward, lstm_step_backward,
+from .lstm import (LSTM, LSTMCache, LSTMStepCache, concat_weights, lstm_backward, lstm_forward, lstm_step_backward,
                    lstm_step_forward, split_gates, split_weights)
 from .mlp import MLP
 from .optim import SGD, Adam, clip_grad_norm, collect, detach_state, sequence_chunks
@@ -31,7 +31,7 @@ __all__ = [
     "RNN", "LSTM", "GRU", "MLP", "Linear", "Embedding",
     "SGD", "Adam", "clip_grad_norm", "collect", "detach_state", "sequence_chunks",
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
-    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward", "LSTMStepCache",
+    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward", "LSTMStepCache", "LSTMCache",
     "concat_weights", "split_weights", "split_gates",
     "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
     "affine_forward", "affine_backward", "embedding_forward", "embedding_backward",

@@ -30,6 +30,11 @@ LSTMStepCache = namedtuple(
 LSTMStepCache.__doc__ = """What one LSTM step keeps for its backward: the inputs, every gate value
 (i, f, g = C̃, o, each (B, H)), the new cell c and hidden h, tanh(c), and the weights."""
 
+LSTMCache = namedtuple("LSTMCache", "x h0 c0 gates c tanh_c h W_ih W_hh")
+LSTMCache.__doc__ = """What ``lstm_forward`` keeps for ``lstm_backward``: x (T, B, D), h0 and c0 (B, H), the
+gate values ``gates`` (T, 4, B, H) in the order i, f, g, o, the cell states c, tanh(c) and hidden
+states h (T, B, H), and the weights."""
+
 
 def concat_weights(W_ih, W_hh):
     """The notes' single matrix W = [W_hh | W_ih] (4H, H + D), so that W·[h, x] = W_hh h + W_ih x."""
@@ -130,8 +135,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     Returns:
         h: (T, B, H) hidden states h_1 … h_T.
         c: (T, B, H) cell states C_1 … C_T.
-        cache: what ``lstm_backward`` needs; ``cache[3]`` holds the gate values (T, 4, B, H) in the
-            order i, f, g, o.
+        cache: ``LSTMCache`` for ``lstm_backward``; ``cache.gates[t]`` holds i_t, f_t, g_t, o_t.
     """
     T, B, D = x.shape
     H = W_hh.shape[1]
@@ -159,8 +163,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
         np.tanh(c[t], out=tanh_c[t])
         np.multiply(o, tanh_c[t], out=h[t])  # (5)
         h_prev, c_prev = h[t], c[t]
-    cache = (x, h0, c0, gates, c, tanh_c, h, W_ih, W_hh)
-    return h, c, cache
+    return h, c, LSTMCache(x, h0, c0, gates, c, tanh_c, h, W_ih, W_hh)
 
 
 def lstm_backward(dh, cache, dc_last=None):

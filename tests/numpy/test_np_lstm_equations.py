@@ -188,3 +188,18 @@ def test_layer_last_output_is_final_hidden_state_and_zero_state_default():
     ref = torch.nn.LSTM(3, 4, num_layers=2).double()
     ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
     np.testing.assert_allclose(c_n, ref(torch.from_numpy(x))[1][1].detach().numpy(), atol=1e-12)
+
+
+def test_sequence_cache_exposes_every_steps_gates():
+    """lstm_forward's cache holds i, f, g, o of every step, equal to the step function's."""
+    rng = np.random.default_rng(3)
+    T, B, D, H = 3, 2, 3, 4
+    x, h0, c0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    params = [0.5 * rng.standard_normal(s) for s in ((4 * H, D), (4 * H, H), (4 * H,), (4 * H,))]
+    _, _, cache = nn.lstm_forward(x, h0, c0, *params)
+    assert isinstance(cache, nn.LSTMCache) and cache.gates.shape == (T, 4, B, H)
+    h, c = h0, c0
+    for t in range(T):
+        h, c, step = nn.lstm_step_forward(x[t], h, c, *params)
+        for k, name in enumerate("ifgo"):
+            np.testing.assert_allclose(cache.gates[t, k], getattr(step, name), rtol=1e-12, atol=1e-14)
