@@ -1,0 +1,278 @@
+"""Long-time-lag experiments: train a recurrent net on a 1997 task until the paper's stopping criterion.
+
+The three tasks of Hochreiter & Schmidhuber (1997) that chapter 7 repeats, each wrapped as a ``LagTask``
+(how to draw fresh sequences, the loss, and the paper's per-sequence test of "processed correctly"),
+a ``SequenceModel`` (``torch.nn.LSTM`` or a tanh ``torch.nn.RNN`` plus a linear read-out), and
+``train_until_solved``, the online training loop of the paper: every sequence is new, and training stops
+once the last ``stop_after`` (2000 in the paper) training sequences in a row were processed correctly,
+or when the budget of sequences is spent. The model is then scored on a fixed test set (2560 sequences
+in the paper).
+
+The criteria (``lstmlib.data.lagtasks``):
+
+- adding problem (Experiment 4): |prediction - target| < 0.04 at the sequence end;
+- temporal order (Experiment 6): every output within 0.3 of the one-hot class target;
+- embedded Reber grammar (Experiment 1): at every step, the outputs above 0.5 are exactly the legal next
+  symbols.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import lagtasks
+from .device import get_device
+
+__all__ = ["LagTask", "adding_task", "temporal_order_task", "reber_task", "SequenceModel", "LagRun",
+           "train_until_solved", "evaluate_task", "input_gradient_norms"]
+
+
+@dataclass(frozen=True)
+class LagTask:
+    """One long-time-lag task: data, loss and the paper's criterion, in one place."""
+
+    name: str                  # e.g. "adding T=100"
+    input_size: int            # D
+    output_size: int           # units of the read-out
+    every_step: bool           # True: an output at every step (Reber); False: one at the sequence end
+    sample: Callable           # sample(n, seed) -> (x (T, B, D) float32, target, lengths (B,)) NumPy
+    loss: Callable             # loss(out, target, lengths) -> scalar tensor
+    correct: Callable          # correct(out, target, lengths) -> (B,) bool tensor, the paper's test
+    baseline_loss: float       # the loss of the best constant answer (for plots)
+
+
+def _mse(out, target, lengths):
+    return F.mse_loss(out.squeeze(1), target)
+
+
+def _adding_correct(out, target, lengths):
+    return (out.squeeze(1) - target).abs() < lagtasks.ADDING_TOLERANCE
+
+
+def adding_task(T: int = 100) -> LagTask:
+    """The adding problem (1997 form); MSE loss; always answering the mean 0.5 scores MSE ~ 0.04."""
+    baseline = 0.9 / 3 / 16 + 1 / 3 / 16   # Var(X1 + X2) / 16 with E[X1^2] = 0.9/3 (X1 = 0 rule)
+    return LagTask(f"adding T={T}", 2, 1, False,
+                   lambda n, seed: lagtasks.adding_problem(n, T, seed=seed),
+                   _mse, _adding_correct, baseline)
+
+
+def _ce(out, target, lengths):
+    return F.cross_entropy(out, target)
+
+
+def _order_correct(out, target, lengths):
+    probs = out.softmax(dim=1)
+    onehot = F.one_hot(target, out.shape[1]).to(probs.dtype)
+    return ((probs - onehot).abs() < 0.3).all(dim=1)
+
+
+def temporal_order_task(n_relevant: int = 2) -> LagTask:
+    """Temporal order (6a: 2 relevant symbols, 4 classes; 6b: 3, 8 classes); softmax and cross-entropy.
+
+    Correct, as in the paper, when every output is within 0.3 of the one-hot target (here the softmax
+    probabilities, so the right class needs p > 0.7). Guessing uniformly costs log(classes)."""
+    classes = 2 ** n_relevant
+    return LagTask(f"temporal order {n_relevant} symbols", 8, classes, False,
+                   lambda n, seed: lagtasks.temporal_order(n, n_relevant=n_relevant, seed=seed),
+                   _ce, _order_correct, math.log(classes))
+
+
+def _valid(out, lengths):
+    return torch.arange(out.shape[0], device=out.device)[:, None] < lengths[None, :]   # (T, B)
+
+
+def _reber_loss(out, target, lengths):
+    valid = _valid(out, lengths).unsqueeze(2).to(out.dtype)
+    per_unit = F.binary_cross_entropy_with_logits(out, target, reduction="none")
+    return (per_unit * valid).sum() / (valid.sum() * out.shape[2])
+
+
+def _reber_correct(out, target, lengths):
+    ok = ((out > 0) == (target > 0.5)).all(dim=2)     # sigmoid > 0.5 exactly on the legal symbols
+    return (ok | ~_valid(out, lengths)).all(dim=0)
+
+
+def _reber_sample(n, seed):
+    x, targets, lengths, _ = lagtasks.embedded_reber(n, seed=seed)
+    return x, targets, lengths
+
+
+def reber_task() -> LagTask:
+    """Embedded Reber grammar, next-symbol prediction with 7 sigmoid outputs (the paper's local code).
+
+    The baseline is the binary cross-entropy of knowing nothing but each unit's overall frequency; a
+    net that learns the inner Reber grammar but not the long lag does far better than that and still
+    fails the criterion on the penultimate symbol of about half the strings."""
+    x, targets, lengths = _reber_sample(4000, 12345)
+    valid = np.arange(x.shape[0])[:, None] < lengths[None, :]
+    rate = targets[valid].mean(axis=0).clip(1e-6, 1 - 1e-6)
+    baseline = float(-(rate * np.log(rate) + (1 - rate) * np.log(1 - rate)).mean())
+    return LagTask("embedded Reber", 7, 7, True, _reber_sample, _reber_loss, _reber_correct, baseline)
+
+
+class SequenceModel(nn.Module):
+    """A recurrent layer (``torch.nn.LSTM`` or tanh ``torch.nn.RNN``) and a linear read-out.
+
+    ``forward(x, lengths)``: x (T, B, D), lengths (B,) -> (B, C) read at each sequence's last step, or
+    (T, B, C) at every step when ``every_step``.
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int,
+                 every_step: bool = False, forget_bias: float = 0.0, input_bias: float = 0.0):
+        super().__init__()
+        if cell not in ("lstm", "rnn"):
+            raise ValueError(f"cell must be 'lstm' or 'rnn'; got {cell!r}")
+        self.cell = cell
+        self.every_step = every_step
+        if cell == "lstm":
+            self.rnn = nn.LSTM(input_size, hidden_size)
+            with torch.no_grad():   # gates i, f, g, o: rows 0..H of the bias are the input gate's, H..2H the forget gate's
+                self.rnn.bias_ih_l0[:hidden_size] += input_bias
+                self.rnn.bias_ih_l0[hidden_size:2 * hidden_size] += forget_bias
+        else:
+            self.rnn = nn.RNN(input_size, hidden_size, nonlinearity="tanh")
+        self.head = nn.Linear(hidden_size, output_size)
+
+    def forward(self, x, lengths):
+        hidden, _ = self.rnn(x)                                             # (T, B, H)
+        if self.every_step:
+            return self.head(hidden)                                        # (T, B, C)
+        last = hidden[lengths - 1, torch.arange(x.shape[1], device=x.device)]   # (B, H)
+        return self.head(last)                                              # (B, C)
+
+
+@dataclass
+class LagRun:
+    """What one training run did."""
+
+    task: str                                       # task name
+    cell: str                                       # "lstm" or "rnn"
+    seed: int                                       # seed of weights and training data
+    seen: list = field(default_factory=list)        # sequences seen at each log point
+    loss: list = field(default_factory=list)        # mean training loss since the previous log point
+    rate: list = field(default_factory=list)        # fraction processed correctly since then
+    solved_at: int | None = None    # sequences seen when `stop_after` in a row were correct; None: never
+    sequences: int = 0                              # sequences trained on in all
+    test_loss: float = math.nan                     # on the test set, after training
+    test_rate: float = math.nan                     # fraction of test sequences processed correctly
+
+
+def _tensors(task, n, seed, device):
+    x, target, lengths = task.sample(n, seed)
+    return (torch.from_numpy(x).to(device), torch.from_numpy(np.asarray(target)).to(device),
+            torch.from_numpy(np.asarray(lengths)).to(device))
+
+
+@torch.no_grad()
+def evaluate_task(model: SequenceModel, task: LagTask, n: int = 2560, seed: int = 0,
+                  chunk: int = 512) -> tuple[float, float]:
+    """(loss, fraction processed correctly) on ``n`` test sequences drawn with ``seed``."""
+    device = next(model.parameters()).device
+    x, target, lengths = _tensors(task, n, seed, device)
+    model.eval()
+    losses, weights, correct = [], [], []
+    for start in range(0, n, chunk):
+        part = slice(start, min(start + chunk, n))
+        t_part = target[:, part] if task.every_step else target[part]
+        out = model(x[:, part], lengths[part])
+        # the loss is a mean over sequences (or, with every_step, over valid steps): weight chunks alike
+        weights.append(float(lengths[part].sum()) if task.every_step else part.stop - part.start)
+        losses.append(float(task.loss(out, t_part, lengths[part])) * weights[-1])
+        correct.append(task.correct(out, t_part, lengths[part]).cpu())
+    model.train()
+    return sum(losses) / sum(weights), float(torch.cat(correct).float().mean())
+
+
+def train_until_solved(task: LagTask, cell: str, *, hidden_size: int = 32, max_sequences: int = 100_000,
+                       batch_size: int = 32, lr: float = 1e-2, seed: int = 0, stop_after: int | None = 2000,
+                       log_every: int = 2000, clip: float | None = 1.0, forget_bias: float = 0.0,
+                       input_bias: float = 0.0, halve_every: int | None = None, test_n: int = 2560, device=None) -> tuple[SequenceModel, LagRun]:
+    """Train a fresh model online (every sequence new) with Adam until the paper's stopping criterion.
+
+    Training stops once the last ``stop_after`` training sequences in a row were processed correctly
+    (each judged by the forward pass that trained on it), or after ``max_sequences``. The model is then
+    scored on ``test_n`` fresh test sequences (a fixed test set: the same for every run).
+
+    Args:
+        task: a ``LagTask``; cell: "lstm" or "rnn"; hidden_size: H.
+        max_sequences: the budget; batch_size: sequences per Adam step; lr: Adam's step size.
+        seed: seeds the weights and the training data (the test set does not depend on it).
+        stop_after: sequences in a row that must be correct to stop (None: use the whole budget).
+        log_every: record the mean loss and the fraction correct every this many sequences.
+        clip: clip the gradient's norm to this (None: no clipping); forget_bias, input_bias: added to
+            b_f and b_i (LSTM).
+        halve_every: halve Adam's step size every this many sequences (None: keep it constant).
+
+    Returns:
+        (model, LagRun).
+    """
+    device = device if device is not None else get_device()
+    torch.manual_seed(seed)
+    model = SequenceModel(cell, task.input_size, hidden_size, task.output_size, task.every_step,
+                          forget_bias, input_bias).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    run = LagRun(task.name, cell, seed)
+    streak, window_loss, window_ok, window_n, step = 0, 0.0, 0, 0, 0
+    while run.sequences < max_sequences:
+        x, target, lengths = _tensors(task, batch_size, 1_000_003 * (seed + 1) + step, device)
+        step += 1
+        out = model(x, lengths)
+        loss = task.loss(out, target, lengths)
+        optimizer.zero_grad()
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        if halve_every is not None and (run.sequences + batch_size) // halve_every > run.sequences // halve_every:
+            for group in optimizer.param_groups:
+                group["lr"] *= 0.5
+        ok = task.correct(out.detach(), target, lengths).cpu().numpy()
+        for good in ok:                                  # the paper counts sequences in a row
+            streak = streak + 1 if good else 0
+            run.sequences += 1
+            if stop_after is not None and streak >= stop_after and run.solved_at is None:
+                run.solved_at = run.sequences
+        window_loss += float(loss.detach()) * len(ok)
+        window_ok += int(ok.sum())
+        window_n += len(ok)
+        if window_n >= log_every or run.solved_at is not None or run.sequences >= max_sequences:
+            run.seen.append(run.sequences)
+            run.loss.append(window_loss / window_n)
+            run.rate.append(window_ok / window_n)
+            window_loss, window_ok, window_n = 0.0, 0, 0
+        if run.solved_at is not None:
+            break
+    run.test_loss, run.test_rate = evaluate_task(model, task, test_n)
+    return model, run
+
+
+def input_gradient_norms(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """How much the last hidden state depends on each earlier input: ||dh_T / dx_{T-k}|| for k = 0..T-1.
+
+    The Frobenius norm of the (H, D) Jacobian of the final hidden state with respect to the input k
+    steps before the end, computed with autograd (one backward pass per hidden unit), averaged over the
+    batch.
+
+    Args:
+        model: a ``torch.nn.RNN``/``LSTM``/``GRU``-like module returning (output (T, B, H), state).
+        x: (T, B, D) inputs.
+
+    Returns:
+        (T,) tensor; entry k is the mean norm for the input k steps before the last.
+    """
+    x = x.detach().clone().requires_grad_(True)
+    output, _ = model(x)
+    last = output[-1]                                     # (B, H)
+    squared = torch.zeros(x.shape[0], x.shape[1], dtype=x.dtype, device=x.device)   # (T, B)
+    for unit in range(last.shape[1]):                     # rows of the Jacobian, all sequences at once
+        grad, = torch.autograd.grad(last[:, unit].sum(), x, retain_graph=True)
+        squared += (grad ** 2).sum(dim=2)
+    return squared.sqrt().flip(0).mean(dim=1).detach()

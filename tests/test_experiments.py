@@ -1,0 +1,136 @@
+"""lstmlib.experiments: the tasks' criteria, the model's read-out, the stopping rule, the gradient probe."""
+
+import numpy as np
+import pytest
+import torch
+
+from lstmlib.data import lagtasks
+from lstmlib.experiments import (LagTask, SequenceModel, adding_task, evaluate_task, input_gradient_norms,
+                                 reber_task, temporal_order_task, train_until_solved)
+
+
+def test_adding_baseline_is_the_variance_of_the_targets():
+    task = adding_task(100)
+    _, y, _ = task.sample(20000, 3)
+    assert task.baseline_loss == pytest.approx(np.var(y), rel=0.03)
+
+
+def test_adding_criterion_is_the_papers_tolerance():
+    task = adding_task(30)
+    _, y, lengths = task.sample(8, 0)
+    y = torch.from_numpy(y)
+    assert task.correct((y + 0.039).unsqueeze(1), y, None).all()
+    assert not task.correct((y - 0.041).unsqueeze(1), y, None).any()
+
+
+def test_temporal_order_criterion_needs_probability_above_0_7():
+    task = temporal_order_task(2)
+    target = torch.tensor([0, 0])
+    probs = torch.tensor([[0.8, 0.1, 0.05, 0.05], [0.6, 0.2, 0.1, 0.1]])
+    assert task.correct(probs.log(), target, None).tolist() == [True, False]
+    assert np.mean(task.correct(probs.log(), target, None).numpy()) == \
+        lagtasks.temporal_order_success(probs.numpy(), target.numpy())
+
+
+def test_reber_criterion_agrees_with_lagtasks():
+    task = reber_task()
+    x, targets, lengths = task.sample(64, 5)
+    rng = np.random.default_rng(0)
+    logits = torch.from_numpy(np.where(targets > 0.5, 2.0, -2.0) + rng.normal(0, 0.9, targets.shape))
+    ours = task.correct(logits, torch.from_numpy(targets), torch.from_numpy(lengths)).float().mean()
+    theirs = lagtasks.reber_success(torch.sigmoid(logits).numpy(), targets, lengths)
+    assert 0 < theirs < 1 and float(ours) == pytest.approx(theirs)
+
+
+def test_reber_baseline_is_below_log2():
+    assert 0.2 < reber_task().baseline_loss < np.log(2)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_model_reads_each_sequence_at_its_own_last_step(cell):
+    torch.manual_seed(0)
+    model = SequenceModel(cell, 2, 5, 1)
+    x, _, lengths = adding_problem_tensors(3)
+    together = model(x, lengths)                                         # (B, 1), padded batch
+    for b in range(3):
+        alone = model(x[:lengths[b], b:b + 1], lengths[b:b + 1])
+        torch.testing.assert_close(together[b], alone[0])
+
+
+def adding_problem_tensors(n):
+    x, y, lengths = lagtasks.adding_problem(n, T=30, seed=1)
+    assert len(set(lengths.tolist())) > 1                               # the batch really is ragged
+    return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(lengths)
+
+
+def test_every_step_model_outputs_every_step():
+    model = SequenceModel("rnn", 7, 4, 7, every_step=True)
+    assert model(torch.zeros(6, 3, 7), torch.tensor([6, 2, 4])).shape == (6, 3, 7)
+
+
+def test_gate_biases_go_to_the_input_and_forget_rows():
+    torch.manual_seed(0)
+    plain = SequenceModel("lstm", 2, 4, 1)
+    torch.manual_seed(0)
+    biased = SequenceModel("lstm", 2, 4, 1, forget_bias=5.0, input_bias=-3.0)
+    diff = (biased.rnn.bias_ih_l0 - plain.rnn.bias_ih_l0).detach()
+    torch.testing.assert_close(diff, torch.tensor([-3.0] * 4 + [5.0] * 4 + [0.0] * 8))
+
+
+def test_unknown_cell_is_a_value_error():
+    with pytest.raises(ValueError, match="cell must be 'lstm' or 'rnn'; got 'gru'"):
+        SequenceModel("gru", 2, 4, 1)
+
+
+def _constant_task(always_correct):
+    def sample(n, seed):
+        rng = np.random.default_rng(seed)
+        return (rng.normal(size=(5, n, 2)).astype(np.float32), rng.normal(size=n).astype(np.float32),
+                np.full(n, 5, dtype=np.int64))
+    return LagTask("constant", 2, 1, False, sample, lambda out, y, l: ((out.squeeze(1) - y) ** 2).mean(),
+                   lambda out, y, l: torch.full((out.shape[0],), always_correct), 1.0)
+
+
+def test_stops_once_stop_after_sequences_in_a_row_are_correct():
+    _, run = train_until_solved(_constant_task(True), "rnn", hidden_size=3, batch_size=16, stop_after=100,
+                                max_sequences=1000, log_every=50, test_n=32, device="cpu")
+    assert run.solved_at == 100 and run.sequences == 112               # the batch that crossed 100 is kept
+    assert run.test_rate == 1.0 and run.seen[-1] == 112
+
+
+def test_runs_the_whole_budget_when_never_correct():
+    _, run = train_until_solved(_constant_task(False), "rnn", hidden_size=3, batch_size=16, stop_after=100,
+                                max_sequences=200, log_every=64, test_n=32, device="cpu")
+    assert run.solved_at is None and run.sequences == 208 and run.test_rate == 0.0
+    assert run.seen == [64, 128, 192, 208] and all(r == 0.0 for r in run.rate)
+
+
+def test_same_seed_same_run():
+    task = adding_task(30)
+    kwargs = dict(hidden_size=4, batch_size=8, max_sequences=64, log_every=16, test_n=16, device="cpu")
+    _, first = train_until_solved(task, "lstm", seed=3, **kwargs)
+    _, second = train_until_solved(task, "lstm", seed=3, **kwargs)
+    _, other = train_until_solved(task, "lstm", seed=4, **kwargs)
+    assert first.loss == second.loss and first.test_loss == second.test_loss
+    assert first.loss != other.loss
+
+
+def test_evaluate_task_uses_a_fixed_test_set():
+    torch.manual_seed(0)
+    model = SequenceModel("rnn", 2, 4, 1)
+    for task in (adding_task(30), reber_task()):
+        model = SequenceModel("rnn", task.input_size, 4, task.output_size, task.every_step)
+        chunked, whole = evaluate_task(model, task, n=40, chunk=16), evaluate_task(model, task, n=40)
+        assert chunked[0] == pytest.approx(whole[0], rel=1e-5) and chunked[1] == whole[1]
+
+
+def test_input_gradient_norms_match_the_full_jacobian():
+    torch.manual_seed(0)
+    rnn = torch.nn.LSTM(3, 4).double()
+    x = torch.randn(6, 2, 3, dtype=torch.float64)
+    norms = input_gradient_norms(rnn, x)
+    jac = torch.autograd.functional.jacobian(lambda inp: rnn(inp)[0][-1], x)   # (B, H, T, B, D)
+    expected = torch.stack([torch.stack([jac[b, :, t, b].norm() for b in range(2)]).mean()
+                            for t in reversed(range(6))])
+    torch.testing.assert_close(norms, expected)
+    assert norms[0] > 0 and norms.shape == (6,)
