@@ -14,21 +14,24 @@ import yaml
 
 
 def toc_files(toc_path="_toc.yml"):
+    """Every page of the table of contents, in reading order, without file extensions."""
     toc = yaml.safe_load(Path(toc_path).read_text())
-    files = {toc["root"]}
+    files = [toc["root"]]
 
     def walk(node):
         if isinstance(node, dict):
             if "file" in node:
-                files.add(node["file"])
-            for value in node.values():
-                walk(value)
+                files.append(node["file"])
+            for key, value in node.items():
+                if key != "file":
+                    walk(value)
         elif isinstance(node, list):
             for item in node:
                 walk(item)
 
-    walk(toc)
-    return {f.rsplit(".", 1)[0] if f.endswith((".ipynb", ".md")) else f for f in files}
+    walk({k: v for k, v in toc.items() if k != "root"})
+    stems = [f.rsplit(".", 1)[0] if f.endswith((".ipynb", ".md")) else f for f in files]
+    return list(dict.fromkeys(stems))
 
 
 def problems(path, listed):
@@ -50,7 +53,7 @@ def problems(path, listed):
 
 
 def main(folder):
-    listed = toc_files()
+    listed = set(toc_files())
     bad = 0
     notebooks = sorted(p for p in Path(folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
     for path in notebooks:

@@ -10,11 +10,11 @@ pages are saved to _build/screenshots/.
 
 import functools
 import http.server
+import importlib.util
 import threading
 from pathlib import Path
 
 import pytest
-import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -25,16 +25,10 @@ HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 
 
-def toc_pages():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    for part in toc.get("parts", []):
-        pages += [c["file"] for c in part["chapters"]]
-    pages += [c["file"] for c in toc.get("chapters", [])]
-    return [p.rsplit(".", 1)[0] if p.endswith((".md", ".ipynb")) else p for p in pages]
-
-
-PAGES = toc_pages()
+_spec = importlib.util.spec_from_file_location("check_notebooks", ROOT / "scripts" / "check_notebooks.py")
+check_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(check_notebooks)
+PAGES = check_notebooks.toc_files(ROOT / "_toc.yml")
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
