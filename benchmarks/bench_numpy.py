@@ -54,12 +54,18 @@ def bench(T, B, D, H, repeats):
         fn()
         fn()
     times = {name: [] for name in fns}
+    cpu = {name: [] for name in fns}
     for _ in range(repeats):  # interleaved call by call, so that load on the machine hits all alike
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             fn()
             times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
+            cpu[name].append(time.thread_time() - start_cpu)
+    # wall-clock medians, and (key + "_cpu") this thread's CPU time, which a loaded machine disturbs
+    # less (with one thread, both libraries compute in the calling thread)
+    result = {name: float(np.median(t)) for name, t in times.items()}
+    result.update({name + "_cpu": float(np.median(t)) for name, t in cpu.items()})
+    return result
 
 
 def main():
@@ -75,7 +81,8 @@ def main():
     except ImportError:  # NumPy's BLAS then uses what OMP_NUM_THREADS / OPENBLAS_NUM_THREADS say
         blas = f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}"
     print(f"lstmlib.numpy.LSTM vs torch.nn.LSTM {torch.__version__}, float32, CPU, "
-          f"threads: torch {torch.get_num_threads()}, NumPy BLAS {args.threads} ({blas})")
+          f"threads: torch {torch.get_num_threads()}, NumPy BLAS {args.threads} ({blas}); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     header = f"{'shape':<8} {'T':>4} {'B':>3} {'D':>4} {'H':>4} | {'numpy fwd':>10} {'torch fwd':>10} {'ratio':>6} | " \
              f"{'numpy f+b':>10} {'torch f+b':>10} {'ratio':>6}"
     print(header)
@@ -87,10 +94,14 @@ def main():
         results[label] = (fwd, both)
         print(f"{label:<8} {T:>4} {B:>3} {D:>4} {H:>4} | {1e3 * t['np_fwd']:>8.2f}ms {1e3 * t['torch_fwd']:>8.2f}ms "
               f"{fwd:>5.2f}x | {1e3 * t['np_fwd_bwd']:>8.2f}ms {1e3 * t['torch_fwd_bwd']:>8.2f}ms {both:>5.2f}x")
+        print(f"{'  (cpu)':<26} | {1e3 * t['np_fwd_cpu']:>8.2f}ms {1e3 * t['torch_fwd_cpu']:>8.2f}ms "
+              f"{t['np_fwd_cpu'] / t['torch_fwd_cpu']:>5.2f}x | {1e3 * t['np_fwd_bwd_cpu']:>8.2f}ms "
+              f"{1e3 * t['torch_fwd_bwd_cpu']:>8.2f}ms {t['np_fwd_bwd_cpu'] / t['torch_fwd_bwd_cpu']:>5.2f}x")
     fwd, both = results["target"]
     print(f"\ntarget shape: forward {fwd:.2f}x (goal <= 2.0x: {'met' if fwd <= 2.0 else 'MISSED'}), "
           f"forward+backward {both:.2f}x (goal <= 1.3x: {'met' if both <= 1.3 else 'MISSED'}); "
-          "ratio = NumPy time / torch time, below 1 means NumPy is faster")
+          "ratio = NumPy time / torch time (wall clock; '(cpu)' rows: thread CPU time), "
+          f"below 1 means NumPy is faster; load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

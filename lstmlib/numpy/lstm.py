@@ -112,7 +112,10 @@ def lstm_step_backward(dh, dc, cache):
 #   gates (i, f, o) are pre-scaled by 1/2 (exact in floating point), and afterwards those gates are
 #   mapped by y -> y/2 + 1/2;
 # - backward keeps only the recurrence in the loop and forms the weight gradients and dx after it,
-#   each with one matrix product over all T·B rows.
+#   each with one matrix product over all T·B rows; it writes the gates' gradients time-major,
+#   (T, B, 4H), the layout those products need, so no transposed copy is made;
+# - small products are faster in OpenBLAS than one wide product (it skips packing them), so
+#   dh_{t-1} = dA_t W_hh is computed in four column blocks of W_hh, in one batched matmul.
 
 def _gate_scale(dtype):
     """(4, 1, 1) scale and shift: σ(z) = tanh(z/2)/2 + 1/2 for the gates i, f, o; tanh(z) for g."""
@@ -179,37 +182,47 @@ def lstm_backward(dh, cache, dc_last=None):
     """
     x, h0, c0, gates, c, tanh_c, h, W_ih, W_hh = cache
     T, B, H = h.shape
-    W_hh4 = W_hh.reshape(4, H, H)  # dh_{t-1} = Σ over gates of dA_gate @ W_hh[gate]
-    dgates = np.empty_like(gates)  # (T, 4, B, H): gradients of the gates' pre-activations
-    dh_next = np.zeros((B, H), dtype=h.dtype)
-    dc_next = np.zeros((B, H), dtype=h.dtype) if dc_last is None else dc_last
-    dh_gates = np.empty((4, B, H), dtype=h.dtype)
+    dtype = h.dtype
+    # dA[t] = ∂L/∂(W·[h_{t-1}, x_t] + b), (B, 4H), columns i|f|g|o as in the rows of W_ih and W_hh
+    dA = np.empty((T, B, 4 * H), dtype=dtype)
+    dc_next = np.zeros((B, H), dtype=dtype) if dc_last is None else dc_last.copy()
+    dh_t, dc_t = np.empty((B, H), dtype=dtype), np.empty((B, H), dtype=dtype)
+    # dh_{t-1} = dA[t] @ W_hh, computed in four column blocks (OpenBLAS's fast small-matrix path)
+    blocks = 4 if H % 4 == 0 else 1
+    W_hh_blocks = np.ascontiguousarray(W_hh.reshape(4 * H, blocks, H // blocks).transpose(1, 0, 2))
+    dh_blocks = np.zeros((blocks, B, H // blocks), dtype=dtype)
+    dh_next = dh_blocks.transpose(1, 0, 2)  # (B, blocks, H/blocks) view
+    local = np.empty((4, B, H), dtype=dtype)  # ∂C_t or ∂h_t with respect to each gate's pre-activation
     for t in range(T - 1, -1, -1):
         i, f, g, o = gates[t]
-        dh_t = dh[t] + dh_next
-        dc_t = dh_t * o * (1.0 - tanh_c[t] ** 2)  # through (5) into C_t
+        # dh_t: from the loss at step t and from step t+1 (kept in column blocks)
+        np.add(dh[t].reshape(B, blocks, H // blocks), dh_next, out=dh_t.reshape(B, blocks, H // blocks))
+        np.multiply(tanh_c[t], tanh_c[t], out=dc_t)
+        np.subtract(1.0, dc_t, out=dc_t)  # tanh'(C_t) = 1 − tanh²(C_t)
+        dc_t *= o
+        dc_t *= dh_t  # through (5) into C_t
         dc_t += dc_next  # and from step t+1 through (3a)
-        da = dgates[t]  # (4, B, H) view
-        np.subtract(1.0, gates[t], out=da)
-        da *= gates[t]  # σ' = σ(1 − σ) for i, f, o; the g row is replaced next
-        np.multiply(g, g, out=da[2])
-        np.subtract(1.0, da[2], out=da[2])  # tanh' = 1 − C̃² for g
-        da[0] *= g  # (3a): ∂C_t/∂i_t = C̃_t, then (2)
-        da[1] *= c0 if t == 0 else c[t - 1]  # (3a): ∂C_t/∂f_t = C_{t-1}, then (1)
-        da[2] *= i  # (3a): ∂C_t/∂C̃_t = i_t, then (3)
-        da[3] *= tanh_c[t]  # (5): ∂h_t/∂o_t = tanh(C_t), then (4)
-        da[:3] *= dc_t
-        da[3] *= dh_t
-        dc_next = dc_t * f  # (3a): ∂C_t/∂C_{t-1} = f_t
-        dh_next = np.matmul(da, W_hh4, out=dh_gates).sum(axis=0)
+        np.subtract(1.0, gates[t], out=local)
+        local *= gates[t]  # σ' = σ(1 − σ) for i, f, o; the g row is replaced next
+        np.multiply(g, g, out=local[2])
+        np.subtract(1.0, local[2], out=local[2])  # tanh' = 1 − C̃² for g
+        local[0] *= g  # (3a): ∂C_t/∂i_t = C̃_t, then (2)
+        local[1] *= c0 if t == 0 else c[t - 1]  # (3a): ∂C_t/∂f_t = C_{t-1}, then (1)
+        local[2] *= i  # (3a): ∂C_t/∂C̃_t = i_t, then (3)
+        local[3] *= tanh_c[t]  # (5): ∂h_t/∂o_t = tanh(C_t), then (4)
+        da = dA[t].reshape(B, 4, H).transpose(1, 0, 2)  # (4, B, H) view of dA[t]
+        np.multiply(local[:3], dc_t, out=da[:3])  # i, f, C̃ reach the loss through C_t
+        np.multiply(local[3], dh_t, out=da[3])  # o reaches it through h_t
+        np.multiply(dc_t, f, out=dc_next)  # (3a): ∂C_t/∂C_{t-1} = f_t
+        np.matmul(dA[t], W_hh_blocks, out=dh_blocks)  # ∂/∂h_{t-1} of W_hh h_{t-1}
     # Parameter gradients and dx for all T steps at once: one matrix product each.
-    dA = np.ascontiguousarray(dgates.transpose(0, 2, 1, 3)).reshape(T * B, 4 * H)  # rows (t, b), cols i|f|g|o
+    dA = dA.reshape(T * B, 4 * H)  # rows (t, b)
     dW_ih = dA.T @ x.reshape(T * B, -1)
     # dW_hh = Σ_t dA_t h_{t-1}ᵀ, split so that h_0 needs no concatenation with h_1 … h_{T-1}
     dW_hh = dA[B:].T @ h[:-1].reshape((T - 1) * B, H) + dA[:B].T @ h0
     db = dA.sum(axis=0)
     dx = (dA @ W_ih).reshape(x.shape)
-    return dx, dh_next, dc_next, dW_ih, dW_hh, db, db.copy()
+    return dx, dh_next.reshape(B, H), dc_next, dW_ih, dW_hh, db, db.copy()
 
 
 class LSTM(RecurrentBase):
