@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import bz2
 import csv
-import io
 from dataclasses import dataclass
 from functools import lru_cache
 

@@ -26,6 +26,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from ._base import RecurrentBase
+from .lstm import _input_and_weight_grads
 
 __all__ = ["PeepholeLSTM", "peephole_lstm_step", "peephole_lstm_forward", "init_forget_bias"]
 
@@ -96,7 +97,7 @@ class _PeepholeLSTMLayer(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, d_output, d_h_n, d_c_n):
         x, h0, weight_ih, weight_hh, weight_ch, output, cs, acts, tanh_c = ctx.saved_tensors
-        T, B, D = x.shape
+        T = x.shape[0]
         H = h0.shape[-1]
         p_i, p_f, p_o = weight_ch[:H], weight_ch[H:2 * H], weight_ch[2 * H:]
         i, f, g, o = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
@@ -117,16 +118,11 @@ class _PeepholeLSTMLayer(torch.autograd.Function):
             torch.cat([dz_i, dz_f, dc * d_g_local[t], dz_o], -1, out=d_gates[t])
             dc_next = dc * f[t] + dz_i * p_i + dz_f * p_f    # C_{t-1} feeds C_t, i_t and f_t
             dh_next = d_gates[t] @ weight_hh
-        d_gates_2d = d_gates.view(T * B, 4 * H)
-        dx = (d_gates_2d @ weight_ih).view(T, B, D) if ctx.needs_input_grad[0] else None
-        d_weight_ih = d_gates_2d.T @ x.reshape(T * B, D)
-        d_weight_hh = d_gates[0].T @ h0
-        if T > 1:
-            d_weight_hh.addmm_(d_gates[1:].reshape((T - 1) * B, 4 * H).T, output[:-1].reshape((T - 1) * B, H))
+        dx, d_weight_ih, d_weight_hh, d_bias = _input_and_weight_grads(
+            d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias)
         d_weight_ch = torch.cat([(d_gates[..., :H] * cs[:-1]).sum((0, 1)),
                                  (d_gates[..., H:2 * H] * cs[:-1]).sum((0, 1)),
                                  (d_gates[..., 3 * H:] * cs[1:]).sum((0, 1))])
-        d_bias = d_gates_2d.sum(0) if ctx.has_bias else None
         return dx, dh_next, dc_next, d_weight_ih, d_weight_hh, d_weight_ch, d_bias, d_bias
 
 
