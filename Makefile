@@ -3,7 +3,7 @@
 #
 #   make book        set up, then build the HTML book into _build/html (chapters executed, -W)
 #   make test        set up, then run every test: lstmlib's unit tests, nbval over every chapter,
-#                    and a build of the book with warnings as errors
+#                    a build of the book with warnings as errors, and the book in headless Chromium
 #   make browser     the built book in headless Chromium (pages, math, figures, search, dropdowns)
 #   make bench       speed of lstmlib against torch.nn, as ratios measured in one run
 #   make notebooks   re-execute every chapter in place (after changing code) and normalize metadata
