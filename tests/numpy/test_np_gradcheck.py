@@ -81,13 +81,16 @@ def test_losses_backward():
     assert np.all(dlogits[~mask] == 0)
 
 
-def test_rnn_step_backward():
-    rng = np.random.default_rng(5)
+@pytest.mark.parametrize("cell, gates, seed", [("rnn", 1, 5), ("gru", 3, 7)])
+def test_single_state_step_backward(cell, gates, seed):
+    """RNN and GRU steps: one state in, one state out."""
+    step_forward, step_backward = getattr(nn, f"{cell}_step_forward"), getattr(nn, f"{cell}_step_backward")
+    rng = np.random.default_rng(seed)
     B, D, H = 3, 4, 5
-    inputs = [_rand(rng, B, D), _rand(rng, B, H)] + _step_params(rng, 1, D, H)
-    h, cache = nn.rnn_step_forward(*inputs)
+    inputs = [_rand(rng, B, D), _rand(rng, B, H)] + _step_params(rng, gates, D, H)
+    h, cache = step_forward(*inputs)
     dh = _rand(rng, B, H)
-    errors = check_gradients(lambda *a: nn.rnn_step_forward(*a)[0], inputs, nn.rnn_step_backward(dh, cache), dh)
+    errors = check_gradients(lambda *a: step_forward(*a)[0], inputs, step_backward(dh, cache), dh)
     assert max(errors) < TOL
 
 
@@ -99,16 +102,6 @@ def test_lstm_step_backward():
     dh, dc = _rand(rng, B, H), _rand(rng, B, H)
     grads = nn.lstm_step_backward(dh, dc, cache)
     errors = check_gradients(lambda *a: nn.lstm_step_forward(*a)[:2], inputs, grads, (dh, dc))
-    assert max(errors) < TOL
-
-
-def test_gru_step_backward():
-    rng = np.random.default_rng(7)
-    B, D, H = 3, 4, 5
-    inputs = [_rand(rng, B, D), _rand(rng, B, H)] + _step_params(rng, 3, D, H)
-    h, cache = nn.gru_step_forward(*inputs)
-    dh = _rand(rng, B, H)
-    errors = check_gradients(lambda *a: nn.gru_step_forward(*a)[0], inputs, nn.gru_step_backward(dh, cache), dh)
     assert max(errors) < TOL
 
 
