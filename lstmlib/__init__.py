@@ -6,6 +6,7 @@ Subpackages (import what you need; importing ``lstmlib`` itself is cheap):
 - ``lstmlib.torch``: the same models as ``torch.nn.Module``s, with ``torch.nn``'s parameter layout.
 - ``lstmlib.data``: the course's data sets, bundled or generated, never downloaded.
 - ``lstmlib.training``: ``fit``, ``evaluate``, ``set_seed``, checkpoints; ``lstmlib.device``: ``get_device``.
+- ``lstmlib.seeding``: ``derive_seed`` and ``rng``; ``$LSTMLIB_SEED_SHIFT`` moves every random stream at once.
 - ``lstmlib.experiments``: the long-time-lag protocol of Hochreiter & Schmidhuber (1997).
 - ``lstmlib.diagrams``: the unrolled pictures of the four architectures.
 - ``lstmlib.exercises``: automatic checks for the book's coding exercises.

@@ -29,6 +29,7 @@ from torch import nn
 
 from .data import lagtasks
 from .device import get_device
+from .seeding import derive_seed
 
 __all__ = ["LagTask", "adding_task", "temporal_order_task", "reber_task", "SequenceModel", "LagRun",
            "train_until_solved", "evaluate_task", "input_gradient_norms"]
@@ -204,7 +205,9 @@ def train_until_solved(task: LagTask, cell: str, *, hidden_size: int = 32, max_s
     Args:
         task: a ``LagTask``; cell: "lstm" or "rnn"; hidden_size: H.
         max_sequences: the budget; batch_size: sequences per Adam step; lr: Adam's step size.
-        seed: seeds the weights and the training data (the test set does not depend on it).
+        seed: seeds the weights and the training data, through ``derive_seed`` (so
+            ``LSTMLIB_SEED_SHIFT`` moves both; the test set does not depend on it). ``LagRun.seed`` is
+            the ``seed`` given.
         stop_after: sequences in a row that must be correct to stop (None: use the whole budget).
         log_every: record the mean loss and the fraction correct every this many sequences.
         clip: clip the gradient's norm to this (None: no clipping); forget_bias, input_bias: added to
@@ -215,14 +218,15 @@ def train_until_solved(task: LagTask, cell: str, *, hidden_size: int = 32, max_s
         (model, LagRun).
     """
     device = device if device is not None else get_device()
-    torch.manual_seed(seed)
+    stream = derive_seed(seed)
+    torch.manual_seed(stream)
     model = SequenceModel(cell, task.input_size, hidden_size, task.output_size, task.every_step,
                           forget_bias, input_bias).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     run = LagRun(task.name, cell, seed)
     streak, window_loss, window_ok, window_n, step = 0, 0.0, 0, 0, 0
     while run.sequences < max_sequences:
-        x, target, lengths = _tensors(task, batch_size, 1_000_003 * (seed + 1) + step, device)
+        x, target, lengths = _tensors(task, batch_size, 1_000_003 * (stream + 1) + step, device)
         step += 1
         out = model(x, lengths)
         loss = task.loss(out, target, lengths)

@@ -19,23 +19,31 @@ from typing import Callable, Iterable
 import numpy as np
 import torch
 
-__all__ = ["set_seed", "fit", "History", "evaluate", "save_checkpoint", "load_checkpoint", "to_device"]
+from .seeding import derive_seed, rng
+
+__all__ = ["set_seed", "generator", "derive_seed", "rng", "fit", "History", "evaluate", "save_checkpoint", "load_checkpoint", "to_device"]
 
 
 def set_seed(seed: int) -> np.random.Generator:
-    """Seed Python's ``random``, NumPy's global generator and torch (CPU and every GPU).
+    """Seed Python's ``random``, NumPy's global generator and torch (CPU and every GPU) with
+    ``derive_seed(seed)``: ``seed`` plus ``$LSTMLIB_SEED_SHIFT`` (0 when unset; see ``lstmlib.seeding``).
 
     CPU runs then repeat bit for bit; on a GPU, cuDNN is also put in deterministic mode.
-    Returns a fresh ``np.random.default_rng(seed)`` for code that prefers a local generator.
+    Returns a fresh ``np.random.default_rng(derive_seed(seed))`` for code that prefers a local generator.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int; got {type(seed).__name__}")
+    seed = derive_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
     return np.random.default_rng(seed)
+
+
+def generator(seed: int, device=None) -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` (default CPU) seeded with ``derive_seed(seed)``, for
+    sampling that must not disturb the global stream."""
+    return torch.Generator(device=device if device is not None else "cpu").manual_seed(derive_seed(seed))
 
 
 def to_device(batch, device):

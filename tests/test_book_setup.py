@@ -22,6 +22,7 @@ def test_chapter_opens_with_the_colab_setup_cell(path):
     assert 'if "google.colab" in sys.modules:' in cell.source        # does nothing outside Colab
     assert "lstmlib[course]" in cell.source and "requirements-nodeps.txt" in cell.source
     assert not cell.outputs
+    assert "remove-cell" in cell.metadata.get("tags", []), f"{path.name}: the setup cell would show in the HTML"
 
 
 def test_course_extra_lists_the_data_and_plot_packages():

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from ..seeding import derive_seed
 from .vocab import PAD_ID
 
 __all__ = ["pad_sequences", "mask_from_lengths", "split_indices", "Batches", "SequenceBatches"]
@@ -80,7 +81,8 @@ class Batches:
         batch_size: examples per batch.
         axes: the batch axis of each array (default 0 for all). Time-first inputs have batch axis 1,
             e.g. ``Batches(x, y, batch_size=32, axes=(1, 0))`` for x (T, N, D), y (N,).
-        shuffle: shuffle each pass; pass k uses the permutation of seed ``seed + k``, so runs repeat.
+        shuffle: shuffle each pass; pass k uses the permutation of seed ``derive_seed(seed) + k``, so
+            runs repeat (and ``LSTMLIB_SEED_SHIFT`` moves them to another order; see ``lstmlib.seeding``).
         drop_last: drop a last, smaller batch.
         to_tensor: yield tensors (``torch.as_tensor``) rather than the arrays' own type.
 
@@ -115,7 +117,7 @@ class Batches:
 
     def __iter__(self):
         if self.shuffle:
-            order = np.random.default_rng(self.seed + self._passes).permutation(self.n)
+            order = np.random.default_rng(derive_seed(self.seed) + self._passes).permutation(self.n)
         else:
             order = np.arange(self.n)
         self._passes += 1

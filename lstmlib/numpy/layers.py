@@ -6,12 +6,8 @@ state dicts move between the two unchanged.
 
 import numpy as np
 
+from ..seeding import rng as _rng
 from ._validate import as_float_array, as_index_array, check_shape
-
-
-def _rng(seed):
-    """A NumPy Generator from an int seed, an existing Generator, or None (fresh entropy)."""
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def affine_forward(x, W, b):
