@@ -2,8 +2,11 @@
 # .venv first (creating it if there is none), so they work on a fresh clone.
 #
 #   make book        set up, then build the HTML book into _build/html (chapters executed, -W)
-#   make test        set up, then run every test: lstmlib's unit tests, nbval over every chapter,
-#                    a build of the book with warnings as errors, and the book in headless Chromium
+#   make test        set up, then run every test: lstmlib's unit tests, the notebook checks, nbval over
+#                    every chapter, make robust, a build of the book with warnings as errors, and the
+#                    book in headless Chromium
+#   make unit        lstmlib's unit tests alone (fast: no chapter runs; tests marked slow are left out)
+#   make robust      every chapter in a scratch copy under other seeds and thread counts (claims travel)
 #   make browser     the built book in headless Chromium (pages, math, figures, search, dropdowns)
 #   make bench       speed of lstmlib against torch.nn, as ratios measured in one run
 #   make notebooks   re-execute every chapter in place (after changing code) and normalize metadata
@@ -32,7 +35,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: setup book book-noexec test unit nbval browser bench notebooks notebook student book-student clean
+.PHONY: setup book book-noexec test unit slow robust check nbval browser bench notebooks notebook student book-student clean
 
 setup: $(STAMP)
 
@@ -62,7 +65,24 @@ book-noexec: setup
 	@test -f _build/html/index.html && test -f _build/html/_static/mathjax/tex-chtml.js
 
 unit: setup
-	$(BIN)/python -m pytest tests -n $(JOBS) -q --ignore=tests/browser
+	$(BIN)/python -m pytest tests -n $(JOBS) -q --ignore=tests/browser -m "not slow"
+
+# Tests that build a book (the student edition's hidden solutions).
+slow: setup
+	$(BIN)/python -m pytest tests -q --ignore=tests/browser -m slow -p no:cacheprovider
+
+# Every chapter, executed in a scratch copy under other random streams and thread counts: shift 1 on
+# 2 threads, and shift 2 on 1 thread as the student edition (solutions stubbed). Fails if any raises.
+# SHIFTS=3 THREADS=4 runs other conditions (`make robust SHIFTS="3 4" THREADS=2`).
+SHIFTS  ?=
+THREADS ?= 2
+robust: setup
+	$(BIN)/python scripts/robust.py --jobs $(JOBS) $(if $(SHIFTS),--shifts $(SHIFTS) --threads $(THREADS))
+
+# Committed notebooks: executed, no errors or warnings, no assertion that compares one run's digits;
+# prints the share of outputs nbval compares per chapter.
+check: setup
+	$(BIN)/python scripts/check_notebooks.py book
 
 # The built book in headless Chromium (Debian's; installed here if missing: CI runs as root).
 browser: setup
@@ -77,10 +97,12 @@ nbval: setup
 
 test: setup
 	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory nbval
+	$(MAKE) --no-print-directory robust
+	$(MAKE) --no-print-directory slow
 	$(MAKE) --no-print-directory book-noexec
 	$(MAKE) --no-print-directory browser
-	$(BIN)/python scripts/check_notebooks.py book
 
 bench: setup
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; env -u OMP_NUM_THREADS -u MKL_NUM_THREADS $(BIN)/python $$f || exit 1; done

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -53,26 +52,12 @@ def test_every_chapter_has_exercises_and_a_checked_coding_exercise():
         assert all("check(" in c.source for c in solution_cells), f"{path.name}: a solution cell calls no check"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
-def test_student_notebook_runs_and_reports_not_yet_solved(path, tmp_path):
-    nb, stubbed = make_student.student_notebook(nbformat.read(path, as_version=4), path.name)
-    assert stubbed >= 1
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    env = {"TQDM_DISABLE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()  # raises on any error
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    for cell in nb.cells:
-        if "solution" in cell.metadata.get("tags", []):
-            printed = "".join(o.get("text", "") for o in cell.outputs)
-            assert "not yet solved" in printed, f"{path.name}: a stubbed exercise printed {printed!r}"
+# Running every student notebook to the end (each stubbed exercise reporting "not yet solved") is
+# part of `make robust` (scripts/robust.py, its student-edition condition), so chapters run once there
+# rather than again here.
 
 
+@pytest.mark.slow
 def test_student_edition_html_hides_solutions(tmp_path):
     """hide_solutions (the student build option) works with the book's exercise form."""
     dest = tmp_path / "student"

@@ -38,7 +38,8 @@ def test_fused_equals_default(cls, options, device):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
 
 
-def test_get_device_is_the_best_available():
+def test_get_device_is_the_best_available(monkeypatch):
+    monkeypatch.delenv("LSTMLIB_DEVICE", raising=False)
     device = get_device()
     assert isinstance(device, torch.device)
     expected = "cuda" if torch.cuda.is_available() else (
@@ -46,6 +47,16 @@ def test_get_device_is_the_best_available():
     assert device.type == expected
     assert available_devices()[0] == "cpu"
     assert device.type in available_devices()
+
+
+def test_small_models_stay_on_the_cpu_and_the_variable_overrides(monkeypatch):
+    monkeypatch.delenv("LSTMLIB_DEVICE", raising=False)
+    assert get_device(small_model=True).type == "cpu"
+    monkeypatch.setenv("LSTMLIB_DEVICE", "cpu")
+    assert get_device().type == "cpu"
+    monkeypatch.setenv("LSTMLIB_DEVICE", "tpu")
+    with pytest.raises(ValueError, match=r"LSTMLIB_DEVICE must name an available device, one of \['cpu'"):
+        get_device()
 
 
 @pytest.mark.parametrize("device", DEVICES)
