@@ -3,7 +3,7 @@
 Run by `make browser` (part of `make test`) after the book is built into _build/html. Every page of
 the table of contents must load with no console error; equations must render with MathJax (served
 from the book itself, loaded on the pages that have math) and without MathJax errors; figures must load; solution dropdowns must open;
-search must find a term; launch buttons must point at the page's own notebook, which the
+search must find a term; the Colab setup cell must not show; launch buttons must point at the page's own notebook, which the
 download button serves. Screenshots of a few
 pages are saved to _build/screenshots/.
 """
@@ -107,6 +107,8 @@ def test_page_loads_renders_math_and_figures(browser, base_url, page):
             "fetch(arguments[0]).then(r => r.json()).then(nb => done(Array.isArray(nb.cells)), () => done(false));",
             download[0])
         assert ok, f"{page}: the downloaded notebook is not a notebook"
+        text = browser.find_element(By.CSS_SELECTOR, "main").text
+        assert "google.colab" not in text, f"{page}: the Colab setup cell shows on the page"
     if page in PAGES[:3] or page.endswith(("05_lstm_cell", "07_long_time_lags")):
         SHOTS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(SHOTS / f"{Path(page).name}.png"))
