@@ -11,10 +11,20 @@ accurate to O(h²). Use float64 and small sizes.
 import numpy as np
 
 
-def rel_error(x, y):
-    """Maximum relative error max |x − y| / max(1e-8, |x| + |y|), elementwise."""
+def rel_error(x, y, normwise=False):
+    """Maximum relative error max |x − y| / max(1e-8, |x| + |y|), elementwise.
+
+    With ``normwise=True``, max |x − y| / max(1e-8, max(|x| + |y|)): the error relative to the size of
+    the array as a whole. Entries far smaller than the rest (a gradient of 1e-8 beside entries of 1)
+    then no longer dominate: their elementwise relative error measures the finite difference's
+    rounding (about 1e-12 absolute with h = 1e-5), not the backward pass.
+    """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)))) if x.size else 0.0
+    if not x.size:
+        return 0.0
+    if normwise:
+        return float(np.max(np.abs(x - y)) / max(1e-8, float(np.max(np.abs(x) + np.abs(y)))))
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
 def numerical_gradient_array(f, x, df, h=1e-5):
@@ -49,7 +59,7 @@ def _dot(out, dout):
     return float(np.sum(out * dout))
 
 
-def check_gradients(f, inputs, analytic, douts, h=1e-5):
+def check_gradients(f, inputs, analytic, douts, h=1e-5, normwise=False):
     """Relative error of each analytic gradient against centred differences.
 
     Args:
@@ -57,6 +67,8 @@ def check_gradients(f, inputs, analytic, douts, h=1e-5):
         inputs: list of float64 arrays.
         analytic: list of gradients aligned with ``inputs`` (None to skip an input).
         douts: the upstream gradient(s) used to compute ``analytic``, shaped like f's output(s).
+        h: the finite-difference step.
+        normwise: measure each error relative to the gradient array's size (see ``rel_error``).
     Returns:
         list of relative errors (None where skipped).
     """
@@ -71,16 +83,16 @@ def check_gradients(f, inputs, analytic, douts, h=1e-5):
             args[k] = xk
             return f(*args)
 
-        errors.append(rel_error(g, numerical_gradient_array(f_k, x, douts, h)))
+        errors.append(rel_error(g, numerical_gradient_array(f_k, x, douts, h), normwise))
     return errors
 
 
-def check_module_gradients(module, x, state=None, seed=0, h=1e-5):
+def check_module_gradients(module, x, state=None, seed=0, h=1e-5, normwise=False):
     """Check a layer's ``backward`` (RNN, LSTM, GRU, Linear, MLP) against centred differences.
 
     Runs forward, then backward with a random upstream gradient for the output (and the final
     state, for recurrent layers), and compares dx, the initial state's gradient and every
-    parameter gradient with numerical ones.
+    parameter gradient with numerical ones. ``normwise`` as in ``rel_error``.
 
     Returns:
         dict name -> relative error, with keys "x", "state" (or "state.h", "state.c") and each parameter.
@@ -119,7 +131,7 @@ def check_module_gradients(module, x, state=None, seed=0, h=1e-5):
     else:
         dx, d_state0 = grads_in
     analytic_params = {k: v.copy() for k, v in module.grads.items()}
-    errors = {"x": rel_error(dx, numerical_gradient_array(lambda x_: loss_parts(x_, state), x, douts, h))}
+    errors = {"x": rel_error(dx, numerical_gradient_array(lambda x_: loss_parts(x_, state), x, douts, h), normwise)}
     if state is not None:
         states = list(state) if isinstance(state, tuple) else [state]
         d_states = list(d_state0) if isinstance(d_state0, tuple) else [d_state0]
@@ -129,8 +141,8 @@ def check_module_gradients(module, x, state=None, seed=0, h=1e-5):
                 st = list(states)
                 st[j] = s_
                 return loss_parts(x, tuple(st) if len(st) == 2 else st[0])
-            errors[name] = rel_error(ds, numerical_gradient_array(f_s, s, douts, h))
+            errors[name] = rel_error(ds, numerical_gradient_array(f_s, s, douts, h), normwise)
     for name, p in module.params.items():
         errors[name] = rel_error(analytic_params[name],
-                                 numerical_gradient_array(lambda p_: loss_parts(x, state), p, douts, h))
+                                 numerical_gradient_array(lambda p_: loss_parts(x, state), p, douts, h), normwise)
     return errors

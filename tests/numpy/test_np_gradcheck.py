@@ -153,3 +153,17 @@ def test_mlp_and_linear_backward(activation):
     lin = nn.Linear(4, 2, seed=0)
     errors = check_module_gradients(lin, _rand(rng, 3, 5, 4))
     assert max(errors.values()) < TOL
+
+
+def test_normwise_rel_error_ignores_rounding_in_tiny_entries():
+    # An entry 1e-8 beside entries of 1, off by rounding (1e-12): elementwise that is a relative error
+    # of 5e-5, normwise 5e-13; a wrong term is caught both ways.
+    exact = np.array([1.0, -0.5, 1e-8])
+    rounded = exact + np.array([0.0, 0.0, 1e-12])
+    assert rel_error(exact, rounded) > 1e-5 and rel_error(exact, rounded, normwise=True) < 1e-11
+    assert rel_error(exact, exact * 1.01, normwise=True) > 1e-3
+    assert rel_error(np.zeros(3), np.zeros(3), normwise=True) == 0.0
+    model = nn.LSTM(3, 4, seed=0)
+    rng = np.random.default_rng(0)
+    errors = check_module_gradients(model, rng.standard_normal((5, 2, 3)), normwise=True)
+    assert max(errors.values()) < TOL
