@@ -47,6 +47,10 @@ def run_one(path: str, shift: int, threads: int, student: bool, scratch: str) ->
             f"{', student edition' if student else ''}]"
     os.environ.update({"LSTMLIB_SEED_SHIFT": str(shift), "OMP_NUM_THREADS": str(threads),
                        "MKL_NUM_THREADS": str(threads), "TQDM_DISABLE": "1",
+                       # Two chapters side by side on 2 threads each oversubscribe a 2-core machine;
+                       # OpenMP's default spin-waiting then makes torch ten times slower. Passive waiting
+                       # keeps the thread count (and so the other order of sums) without that cost.
+                       "OMP_WAIT_POLICY": "PASSIVE",
                        "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
     nb = nbformat.read(path, as_version=4)
     if student:
