@@ -29,7 +29,7 @@ def test_course_extra_lists_the_data_and_plot_packages():
     """What Colab installs ("lstmlib[course]") covers requirements.txt's packages for the chapters."""
     extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["course"]
     names = {req.split(">")[0].split("=")[0].strip().lower() for req in extra}
-    assert {"matplotlib", "scikit-learn", "statsmodels", "num2words", "music21", "sphinx"} <= names
+    assert {"matplotlib", "scikit-learn", "statsmodels", "num2words", "music21", "sphinx", "myst-nb"} <= names
     requirements = (ROOT / "requirements.txt").read_text().lower()
     for name in names - {"sphinx", "pandas"}:   # sphinx comes with jupyter-book, pandas with statsmodels
         assert f"\n{name}>=" in requirements, f"{name} is in the course extra but not in requirements.txt"
