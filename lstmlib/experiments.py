@@ -2,7 +2,7 @@
 
 The three tasks of Hochreiter & Schmidhuber (1997) that chapter 7 repeats, each wrapped as a ``LagTask``
 (how to draw fresh sequences, the loss, and the paper's per-sequence test of "processed correctly"),
-a ``SequenceModel`` (``torch.nn.LSTM`` or a tanh ``torch.nn.RNN`` plus a linear read-out), and
+a ``SequenceModel`` (``torch.nn.LSTM``, or a tanh RNN with ``torch.nn.RNN``'s weights, plus a linear read-out), and
 ``train_until_solved``, the online training loop of the paper: every sequence is new, and training stops
 once the last ``stop_after`` (2000 in the paper) training sequences in a row were processed correctly,
 or when the budget of sequences is spent. The model is then scored on a fixed test set (2560 sequences
@@ -30,6 +30,7 @@ from torch import nn
 from .data import lagtasks
 from .device import get_device
 from .seeding import derive_seed
+from .torch import RNN
 
 __all__ = ["LagTask", "adding_task", "temporal_order_task", "reber_task", "SequenceModel", "LagRun",
            "train_until_solved", "solved_count", "evaluate_task",
@@ -121,7 +122,11 @@ def reber_task() -> LagTask:
 
 
 class SequenceModel(nn.Module):
-    """A recurrent layer (``torch.nn.LSTM`` or tanh ``torch.nn.RNN``) and a linear read-out.
+    """A recurrent layer (``torch.nn.LSTM``, or a tanh RNN) and a linear read-out.
+
+    The RNN is ``lstmlib.torch.RNN``: ``torch.nn.RNN``'s parameters, init and results (tested on
+    shared weights), with a hand-written backward through time that trains about twice as fast on a
+    CPU as ``torch.nn.RNN``'s step-by-step autograd graph. ``torch.nn.LSTM`` is already one fused kernel.
 
     ``forward(x, lengths)``: x (T, B, D), lengths (B,) -> (B, C) read at each sequence's last step, or
     (T, B, C) at every step when ``every_step``.
@@ -140,7 +145,7 @@ class SequenceModel(nn.Module):
                 self.rnn.bias_ih_l0[:hidden_size] += input_bias
                 self.rnn.bias_ih_l0[hidden_size:2 * hidden_size] += forget_bias
         else:
-            self.rnn = nn.RNN(input_size, hidden_size, nonlinearity="tanh")
+            self.rnn = RNN(input_size, hidden_size, nonlinearity="tanh")
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x, lengths):

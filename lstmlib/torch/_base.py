@@ -12,6 +12,27 @@ def _shape(tensor):
     return tuple(tensor.shape)
 
 
+def input_and_weight_grads(d_pre, x, h0, output, weight_ih, need_dx, has_bias):
+    """After a hand-written backward loop: dx, dW_ih, dW_hh and db from the pre-activations' gradients.
+
+    d_pre (T, B, G*H): dL/d(W_ih x_t + b + W_hh h_{t-1}) at every step (G gates: 4 for the LSTM, 1 for
+    the RNN); x (T, B, D); h0 (B, H); output (T, B, H) (h_1..h_T); weight_ih (G*H, D).
+    Each is one matrix product over all T·B rows.
+    """
+    T, B, D = x.shape
+    H = h0.shape[-1]
+    G = d_pre.shape[-1]
+    d_pre_2d = d_pre.view(T * B, G)
+    dx = (d_pre_2d @ weight_ih).view(T, B, D) if need_dx else None
+    d_weight_ih = d_pre_2d.T @ x.reshape(T * B, D)
+    # Σ_t d_pre_t^T h_{t-1}, with h_0 apart so that no (T, B, H) copy is needed
+    d_weight_hh = d_pre[0].T @ h0
+    if T > 1:
+        d_weight_hh.addmm_(d_pre[1:].reshape((T - 1) * B, G).T, output[:-1].reshape((T - 1) * B, H))
+    d_bias = d_pre_2d.sum(0) if has_bias else None
+    return dx, d_weight_ih, d_weight_hh, d_bias
+
+
 class RecurrentBase(nn.Module):
     """A stack of recurrent layers with ``torch.nn``'s constructor, parameter names, init and contract.
 

@@ -16,7 +16,7 @@ and ``bias_hh_l0`` (4H,), the four gates stacked in the order i, f, g, o.
 import torch
 from torch.autograd.function import once_differentiable
 
-from ._base import RecurrentBase
+from ._base import RecurrentBase, input_and_weight_grads
 
 
 def lstm_cell(gates, c_prev):
@@ -129,28 +129,9 @@ class _LSTMLayer(torch.autograd.Function):
             # dL/dh_{t-1} = d_output[t-1] + dgates_t W_hh (for t = 0: dL/dh_0)
             dh = d_gates_t @ weight_hh if t == 0 else torch.addmm(d_output_prev[t], d_gates_t, weight_hh)
         dh_next = dh
-        dx, d_weight_ih, d_weight_hh, d_bias = _input_and_weight_grads(
+        dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
             d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias)
         return dx, dh_next, dc_next, d_weight_ih, d_weight_hh, d_bias, d_bias
-
-
-def _input_and_weight_grads(d_gates, x, h0, output, weight_ih, need_dx, has_bias):
-    """After the backward loop: dx, dW_ih, dW_hh and db from the gates' gradients of all steps.
-
-    d_gates (T, B, 4H), x (T, B, D), h0 (B, H), output (T, B, H) (h_1..h_T), weight_ih (4H, D).
-    Each is one matrix product over all T·B rows.
-    """
-    T, B, D = x.shape
-    H = h0.shape[-1]
-    d_gates_2d = d_gates.view(T * B, 4 * H)
-    dx = (d_gates_2d @ weight_ih).view(T, B, D) if need_dx else None
-    d_weight_ih = d_gates_2d.T @ x.reshape(T * B, D)
-    # Σ_t dgates_t^T h_{t-1}, with h_0 apart so that no (T, B, H) copy is needed
-    d_weight_hh = d_gates[0].T @ h0
-    if T > 1:
-        d_weight_hh.addmm_(d_gates[1:].reshape((T - 1) * B, 4 * H).T, output[:-1].reshape((T - 1) * B, H))
-    d_bias = d_gates_2d.sum(0) if has_bias else None
-    return dx, d_weight_ih, d_weight_hh, d_bias
 
 
 def lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):

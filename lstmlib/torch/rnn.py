@@ -1,4 +1,4 @@
-"""The simple (Elman) RNN in PyTorch, from the course's equation; autograd does the backward.
+"""The simple (Elman) RNN in PyTorch, from the course's equation, with a hand-written backward through time.
 
     (R1)  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
 
@@ -7,8 +7,9 @@ Parameters as in ``torch.nn.RNN``: ``weight_ih_l0`` (H, D), ``weight_hh_l0`` (H,
 """
 
 import torch
+from torch.autograd.function import once_differentiable
 
-from ._base import RecurrentBase
+from ._base import RecurrentBase, input_and_weight_grads
 
 _NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
 
@@ -30,8 +31,58 @@ def rnn_step(x, h_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlin
     return _NONLINEARITIES[nonlinearity](pre_activation)  # (R1) h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
 
 
+class _RNNLayer(torch.autograd.Function):
+    """One RNN layer over a whole sequence: forward by (R1), backward through time by hand.
+
+    ``rnn_step`` is the readable equation; this is the same computation with the loop's per-step work cut
+    to two calls forward and two backward, which autograd's step-by-step graph cannot do (it runs
+    several times faster on a CPU; ``tests/torch`` hold it equal to ``rnn_step``, to ``torch.nn.RNN``
+    and to finite differences).
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity):
+        T, B, D = x.shape
+        H = h0.shape[-1]
+        # W_ih x_t + b for every t in one matmul: (T*B, H) -> (T, B, H); the loop adds W_hh h_{t-1}
+        if bias_ih is None:
+            output = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, H)
+        else:
+            output = torch.addmm(bias_ih + bias_hh, x.reshape(T * B, D), weight_ih.T).view(T, B, H)
+        weight_hh_T = weight_hh.T.contiguous()  # (H, H), a faster layout for h @ W_hh^T
+        h = h0
+        for h_t in output.unbind(0):            # each step overwrites its pre-activation with h_t
+            h_t.addmm_(h, weight_hh_T)          # W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+            if nonlinearity == "tanh":
+                h_t.tanh_()                     # (R1) h_t = tanh(...)
+            else:
+                h_t.clamp_(min=0)               # ReLU
+            h = h_t
+        ctx.save_for_backward(x, h0, weight_ih, weight_hh, output)
+        ctx.has_bias, ctx.nonlinearity = bias_ih is not None, nonlinearity
+        return output, output[T - 1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_output, d_h_n):
+        x, h0, weight_ih, weight_hh, output = ctx.saved_tensors
+        T = x.shape[0]
+        # ∂h_t/∂(pre-activation), every t at once: 1 - h_t² for tanh, [h_t > 0] for ReLU
+        local = 1 - output * output if ctx.nonlinearity == "tanh" else (output > 0).to(output.dtype)
+        d_pre = torch.empty_like(output)                                # (T, B, H)
+        dh = d_output[T - 1] + d_h_n
+        d_output_prev = [None] + list(d_output[:-1].unbind(0))          # dL/dh_{t-1} from the output
+        for t in range(T - 1, -1, -1):
+            torch.mul(dh, local[t], out=d_pre[t])
+            # dL/dh_{t-1} = d_output[t-1] + d_pre_t W_hh (for t = 0: dL/dh_0)
+            dh = d_pre[t] @ weight_hh if t == 0 else torch.addmm(d_output_prev[t], d_pre[t], weight_hh)
+        dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
+            d_pre, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias)
+        return dx, dh, d_weight_ih, d_weight_hh, d_bias, d_bias, None
+
+
 def rnn_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
-    """One RNN layer over a sequence, equation (R1) at every step.
+    """One RNN layer over a sequence, equation (R1) at every step, with a hand-written backward.
 
     The input projection W_ih x_t + b for all t is one matmul; the loop adds W_hh h_{t-1}.
 
@@ -41,17 +92,9 @@ def rnn_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonline
     Returns:
         output: (T, B, H) every h_t; h_n: (B, H) the final state.
     """
-    T, B, D = x.shape
-    x_proj = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, -1)  # (T, B, H)
-    if bias_ih is not None:
-        x_proj = x_proj + (bias_ih + bias_hh)
-    activation = _NONLINEARITIES[nonlinearity]
-    h = h0
-    outputs = []
-    for t in range(T):
-        h = activation(torch.addmm(x_proj[t], h, weight_hh.T))  # (R1)
-        outputs.append(h)
-    return torch.stack(outputs), h
+    if nonlinearity not in _NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
+    return _RNNLayer.apply(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity)
 
 
 class RNN(RecurrentBase):

@@ -26,7 +26,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from ._base import RecurrentBase
-from .lstm import _input_and_weight_grads
+from ._base import input_and_weight_grads
 
 __all__ = ["PeepholeLSTM", "peephole_lstm_step", "peephole_lstm_forward", "init_forget_bias"]
 
@@ -118,7 +118,7 @@ class _PeepholeLSTMLayer(torch.autograd.Function):
             torch.cat([dz_i, dz_f, dc * d_g_local[t], dz_o], -1, out=d_gates[t])
             dc_next = dc * f[t] + dz_i * p_i + dz_f * p_f    # C_{t-1} feeds C_t, i_t and f_t
             dh_next = d_gates[t] @ weight_hh
-        dx, d_weight_ih, d_weight_hh, d_bias = _input_and_weight_grads(
+        dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
             d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias)
         d_weight_ch = torch.cat([(d_gates[..., :H] * cs[:-1]).sum((0, 1)),
                                  (d_gates[..., H:2 * H] * cs[:-1]).sum((0, 1)),

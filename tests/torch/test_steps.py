@@ -106,3 +106,35 @@ def test_sequence_functions_gradcheck(forward, gates):
         return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_()
     inputs = (rand(T, B, D), rand(B, H), rand(gates * H, D), rand(gates * H, H), rand(gates * H), rand(gates * H))
     assert torch.autograd.gradcheck(forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("T, B, D, H, bias", [(4, 3, 2, 3, True), (1, 1, 2, 2, True), (3, 2, 3, 2, False)])
+def test_rnn_forward_gradcheck(T, B, D, H, bias, nonlinearity):
+    """The RNN's hand-written BPTT against centred finite differences, every input and parameter."""
+    g = torch.Generator().manual_seed(1)
+    def rand(*shape):
+        return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_()
+    inputs = (rand(T, B, D), rand(B, H), rand(H, D), rand(H, H), rand(H) if bias else None,
+              rand(H) if bias else None)
+    assert torch.autograd.gradcheck(lambda *a: rnn_forward(*a, nonlinearity=nonlinearity), inputs,
+                                    eps=1e-6, atol=1e-8, rtol=1e-6)
+
+
+def test_rnn_forward_gradcheck_catches_a_wrong_backward(monkeypatch):
+    """gradcheck is not vacuous: a recurrent-weight gradient 1 % off must fail it."""
+    from lstmlib.torch import rnn as rnn_module
+    original = rnn_module._RNNLayer.backward
+
+    def broken(ctx, d_output, d_h_n):
+        grads = list(original(ctx, d_output, d_h_n))
+        grads[3] = grads[3] * 1.01  # dW_hh off by 1 %
+        return tuple(grads)
+
+    g = torch.Generator().manual_seed(2)
+    inputs = tuple(torch.randn(*s, generator=g, dtype=torch.float64).requires_grad_()
+                   for s in [(4, 2, 3), (2, 3), (3, 3), (3, 3), (3,), (3,)])
+    assert torch.autograd.gradcheck(rnn_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6)
+    monkeypatch.setattr(rnn_module._RNNLayer, "backward", staticmethod(broken))
+    assert not torch.autograd.gradcheck(rnn_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6,
+                                        raise_exception=False)
