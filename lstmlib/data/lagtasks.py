@@ -14,6 +14,8 @@ Every generator takes ``seed`` and returns time-first NumPy arrays; the same see
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = [
@@ -70,22 +72,22 @@ def adding_problem(n: int, T: int = 100, *, variant: str = "1997", seed: int = 0
     if variant == "1997":
         if T < 22:
             raise ValueError(f"the 1997 adding problem needs T >= 22 (two marks in distinct places); got {T}")
+        # All sequences at once (a batch is drawn every training step, so this is the hot path).
         lengths = rng.integers(T, T + T // 10 + 1, size=n)
-        x = np.zeros((int(lengths.max()), n, 2), dtype=np.float32)
-        y = np.empty(n, dtype=np.float32)
-        for b, L in enumerate(lengths):
-            values = rng.uniform(-1.0, 1.0, size=L)
-            first = rng.integers(0, 10)
-            second = rng.integers(0, T // 2 - 1)  # one of the first T/2 - 1 still unmarked pairs
-            second += second >= first
-            if first == 0:
-                values[0] = 0.0  # "in the rare case where the first pair gets marked, we set X1 to zero"
-            markers = np.zeros(L)
-            markers[0] = markers[L - 1] = -1.0
-            markers[[first, second]] = 1.0
-            x[:L, b, 0] = values
-            x[:L, b, 1] = markers
-            y[b] = 0.5 + (values[first] + values[second]) / 4.0
+        cols, steps = np.arange(n), np.arange(int(lengths.max()))[:, None]
+        inside = steps < lengths[None, :]                           # (T_max, B)
+        values = rng.uniform(-1.0, 1.0, size=inside.shape) * inside
+        first = rng.integers(0, 10, size=n)
+        second = rng.integers(0, T // 2 - 1, size=n)  # one of the first T/2 - 1 still unmarked pairs
+        second += second >= first
+        values[0, first == 0] = 0.0  # "in the rare case where the first pair gets marked, we set X1 to zero"
+        markers = np.zeros(inside.shape)
+        markers[0, :] = -1.0
+        markers[lengths - 1, cols] = -1.0
+        markers[first, cols] = 1.0
+        markers[second, cols] = 1.0
+        x = np.stack([values, markers], axis=2).astype(np.float32)
+        y = (0.5 + (values[first, cols] + values[second, cols]) / 4.0).astype(np.float32)
         return x, y, lengths.astype(np.int64)
     if variant == "2015":
         x = np.zeros((T, n, 2), dtype=np.float32)
@@ -135,16 +137,16 @@ def temporal_order(n: int, *, n_relevant: int = 2, seed: int = 0):
         raise ValueError(f"n_relevant must be 2 or 3; got {n_relevant!r}")
     rng = np.random.default_rng(seed)
     lengths = rng.integers(100, 111, size=n)
-    x = np.zeros((int(lengths.max()), n, len(_ORDER_SYMBOLS)), dtype=np.float32)
+    cols, steps = np.arange(n), np.arange(int(lengths.max()))[:, None]
+    symbols = rng.integers(0, 4, size=(len(steps), n))  # distractors a..d, all sequences at once
+    symbols[0, :] = 5                                    # E first
+    symbols[lengths - 1, cols] = 4                       # B last
     y = np.zeros(n, dtype=np.int64)
-    for b, L in enumerate(lengths):
-        symbols = rng.integers(0, 4, size=L)  # distractors a..d
-        symbols[0], symbols[L - 1] = 5, 4  # E first, B last
-        for lo, hi in windows[n_relevant]:
-            bit = rng.integers(0, 2)
-            symbols[rng.integers(lo, hi + 1) - 1] = 6 + bit  # X or Y
-            y[b] = 2 * y[b] + bit
-        x[np.arange(L), b, symbols] = 1.0
+    for lo, hi in windows[n_relevant]:
+        bits = rng.integers(0, 2, size=n)
+        symbols[rng.integers(lo, hi + 1, size=n) - 1, cols] = 6 + bits  # X or Y
+        y = 2 * y + bits
+    x = np.eye(len(_ORDER_SYMBOLS), dtype=np.float32)[symbols] * (steps < lengths[None, :])[:, :, None]
     return x, y, lengths.astype(np.int64)
 
 
@@ -217,6 +219,42 @@ def _embedded_next_sets(s: str) -> list[set[str]]:
     return [{"T", "P"}, {"B"}] + inner[:-1] + [{s[1]}, {"E"}]
 
 
+def _embedded_reber_strings(n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` embedded Reber strings, each branch taken with probability 1/2.
+
+    The same grammar walk as ``embedded_reber_string``, but fed from one array of uniform draws (a
+    training step draws a batch of strings, and one generator call per symbol was its slowest part)."""
+    draws, used, strings = rng.random(32 * n), 0, []
+    for _ in range(n):
+        branch = "TP"[int(draws[used] * 2)]
+        used += 1
+        state, out = 0, []
+        while state is not None:
+            if used + 1 >= len(draws):                   # the walk can loop: top the pool up
+                draws, used = np.concatenate([draws[used:], rng.random(32 * n)]), 0
+            moves = _REBER[state]
+            if len(moves) > 1:
+                symbol, state = moves[int(draws[used] * len(moves))]
+                used += 1
+            else:
+                symbol, state = moves[0]
+            out.append(symbol)
+        strings.append("B" + branch + "".join(out) + branch + "E")
+    return strings
+
+
+@functools.lru_cache(maxsize=8192)
+def _encode_embedded(s: str) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs (L, 7), legal next symbols (L, 7)) of one embedded string; strings repeat, so cached."""
+    inputs = np.zeros((len(s) - 1, 7), dtype=np.float32)
+    legal = np.zeros_like(inputs)
+    for t, (symbol, nxt) in enumerate(zip(s[:-1], _embedded_next_sets(s))):
+        inputs[t, REBER_SYMBOLS.index(symbol)] = 1.0
+        legal[t, [REBER_SYMBOLS.index(c) for c in nxt]] = 1.0
+    inputs.flags.writeable = legal.flags.writeable = False
+    return inputs, legal
+
+
 def embedded_reber(n: int, *, seed: int = 0):
     """Embedded Reber strings as a next-symbol prediction task.
 
@@ -232,14 +270,14 @@ def embedded_reber(n: int, *, seed: int = 0):
     """
     n = _check_count("n", n)
     rng = np.random.default_rng(seed)
-    strings = [embedded_reber_string(rng) for _ in range(n)]
+    strings = _embedded_reber_strings(n, rng)
     lengths = np.array([len(s) - 1 for s in strings], dtype=np.int64)
     x = np.zeros((int(lengths.max()), n, 7), dtype=np.float32)
     targets = np.zeros_like(x)
     for b, s in enumerate(strings):
-        for t, (symbol, legal) in enumerate(zip(s[:-1], _embedded_next_sets(s))):
-            x[t, b, REBER_SYMBOLS.index(symbol)] = 1.0
-            targets[t, b, [REBER_SYMBOLS.index(c) for c in legal]] = 1.0
+        inputs, legal = _encode_embedded(s)
+        x[: len(s) - 1, b] = inputs
+        targets[: len(s) - 1, b] = legal
     return x, targets, lengths, strings
 
 

@@ -83,6 +83,22 @@ def test_reber_strings_are_accepted_and_targets_legal():
     assert lt.reber_success(wrong, targets, lengths) == pytest.approx(199 / 200)
 
 
+def test_reber_batches_follow_the_grammar_walk_and_pad_with_zeros():
+    """The batched walk draws strings as the one-string walk does: each branch with probability 1/2."""
+    _, _, _, fast = lt.embedded_reber(4000, seed=1)
+    rng = np.random.default_rng(2)
+    slow = [lt.embedded_reber_string(rng) for _ in range(4000)]
+    for strings in (fast, slow):
+        assert np.mean([s[1] == "T" for s in strings]) == pytest.approx(0.5, abs=0.03)
+    # An embedded string is 12 symbols long on average (its inner Reber string 8); standard error ~0.06
+    assert np.mean([len(s) for s in fast]) == pytest.approx(np.mean([len(s) for s in slow]), abs=0.3)
+    assert np.mean([len(s) for s in fast]) == pytest.approx(12.0, abs=0.3)
+    x, targets, lengths, strings = lt.embedded_reber(300, seed=5)
+    for b, s in enumerate(strings):
+        assert np.all(x[lengths[b]:, b] == 0) and np.all(targets[lengths[b]:, b] == 0)
+    assert lt.embedded_reber(300, seed=5)[3] == strings and lt.embedded_reber(300, seed=6)[3] != strings
+
+
 def test_copy_task_definition():
     x, y = lt.copy_task(7, delay=20, length=5, n_symbols=8, seed=0)
     assert x.shape == y.shape == (30, 7)
