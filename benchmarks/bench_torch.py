@@ -1,9 +1,11 @@
-"""Speed of lstmlib.torch.LSTM against torch.nn.LSTM, as ratios measured in one run.
+"""Speed of lstmlib.torch.LSTM and RNN against torch.nn.LSTM and RNN, as ratios measured in one run.
 
 Runs every contender in turn, round after round (so that a busy machine slows them alike), and reports
 medians and the ratio to torch.nn.LSTM. Targets (issue 4): the default path (the course's equations, a
 hand-written backward) within 2x of torch.nn.LSTM forward+backward on the CPU at T=100, B=32, D=64,
 H=128; the fused path (fused=True) within 1.1x there and within 2x of cuDNN at T=100, B=256, D=H=512.
+The RNN's default path (equation (R1), a hand-written backward) is timed at that shape and at chapter
+7's (T=100, B=64, D=2, H=32), where it must not be slower than torch.nn.RNN.
 
 Usage: python benchmarks/bench_torch.py [--rounds 30] [--threads N]
 """
@@ -14,24 +16,27 @@ import time
 
 import torch
 
-from lstmlib.torch import LSTM
+from lstmlib.torch import LSTM, RNN
 
 
-def _models(D, H, device):
+def _models(D, H, device, cell="LSTM"):
+    """{name: model}, the reference (torch.nn's) first, all on the reference's weights."""
     torch.manual_seed(0)
-    ref = torch.nn.LSTM(D, H).to(device)
-    default = LSTM(D, H).to(device)
-    fused = LSTM(D, H, fused=True).to(device)
+    ours_cls = {"LSTM": LSTM, "RNN": RNN}[cell]
+    ref = getattr(torch.nn, cell)(D, H).to(device)
+    default = ours_cls(D, H).to(device)
+    fused = ours_cls(D, H, fused=True).to(device)
     default.load_state_dict(ref.state_dict())
     fused.load_state_dict(ref.state_dict())
-    return {"torch.nn.LSTM": ref, "lstmlib default": default, "lstmlib fused=True": fused}
+    return {f"torch.nn.{cell}": ref, "lstmlib default": default, "lstmlib fused=True": fused}
 
 
 def _measure(models, x, backward, rounds, sync):
     def run(model):
         if backward:
-            output, (h_n, c_n) = model(x)
-            (output.sum() + c_n.sum()).backward()
+            output, state = model(x)
+            final = state if isinstance(state, tuple) else (state,)   # (h_n, c_n) or h_n
+            (output.sum() + final[-1].sum()).backward()
         else:
             with torch.no_grad():
                 model(x)
@@ -50,7 +55,7 @@ def _measure(models, x, backward, rounds, sync):
 
 
 def _table(title, medians, targets):
-    ref = medians["torch.nn.LSTM"]
+    ref = next(iter(medians.values()))       # torch.nn's, measured first
     print(f"\n{title}")
     print(f"  {'model':<20} {'median ms':>10} {'ratio':>7}  {'target':>7}  ok")
     for name, value in medians.items():
@@ -78,6 +83,11 @@ def main():
     _table("CPU forward + backward", _measure(models, x, True, args.rounds, lambda: None),
            {"lstmlib default": 2.0, "lstmlib fused=True": 1.1})
     _table("CPU forward only (no_grad)", _measure(models, x, False, args.rounds, lambda: None), {})
+    for T, B, D, H in ((100, 32, 64, 128), (100, 64, 2, 32)):
+        x = torch.randn(T, B, D, requires_grad=True)
+        _table(f"CPU RNN forward + backward, T={T}, B={B}, D={D}, H={H}",
+               _measure(_models(D, H, cpu, "RNN"), x, True, args.rounds, lambda: None),
+               {"lstmlib default": 1.0} if H == 32 else {})
 
     if not torch.cuda.is_available():
         print("\nGPU: not measured (no CUDA device)")
