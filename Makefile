@@ -23,8 +23,9 @@ STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c
-# pip, minus the harmless 'Location ... is ignored' lines that this machine's pip configuration prints
-PIP    = $(BIN)/python -m pip install -q
+# pip, minus the harmless 'Location ... is ignored' lines that this machine's pip configuration prints;
+# --no-compile: modules are byte-compiled when first imported, not all at install (36 s of setup saved)
+PIP    = $(BIN)/python -m pip install -q --no-compile
 QUIET  = 2>&1 | { grep -v '^WARNING: Location' || true; }
 
 # Same answers on every machine: no progress bars in outputs, stable string hashing, quiet pip.
