@@ -37,7 +37,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: setup book book-noexec test unit slow robust robust-threads check nbval browser bench notebooks notebook student book-student clean
+.PHONY: setup book book-noexec test unit slow robust robust-threads check nbval browser browser-deps bench notebooks notebook student book-student clean
 
 setup: $(STAMP)
 
@@ -90,24 +90,36 @@ robust-threads: setup
 check: setup
 	$(BIN)/python scripts/check_notebooks.py book
 
-# The built book in headless Chromium (Debian's; installed here if missing: CI runs as root).
-browser: setup
+# Debian's chromium and chromium-driver for the browser tests, installed if missing (CI runs as root).
+browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 	    echo "Installing Debian's chromium and chromium-driver for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# The built book in headless Chromium.
+browser: setup browser-deps
 	$(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
 
+# The longest chapters first, so that the two workers finish together (xdist hands out whole notebooks
+# in the order given).
+NBVAL_FIRST := book/07_long_time_lags.ipynb book/08b_lstm_variants.ipynb
+NBVAL_ORDER := $(NBVAL_FIRST) $(filter-out $(NBVAL_FIRST),$(sort $(wildcard book/*.ipynb)))
+
 nbval: setup
-	$(BIN)/python -m pytest --nbval book --nbval-current-env \
+	$(BIN)/python -m pytest --nbval $(NBVAL_ORDER) --nbval-current-env \
 	    --nbval-sanitize-with tests/sanitize.cfg -n $(JOBS) --dist loadscope -q -p no:cacheprovider
 
+# Chromium's install (network and dpkg, when it is missing) runs in the background while the CPU-bound
+# stages run; the student build and the book build run side by side. Any stage that fails stops the run.
 test: setup
-	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory check
-	$(MAKE) --no-print-directory nbval
-	$(MAKE) --no-print-directory robust
-	$(MAKE) --no-print-directory slow
-	$(MAKE) --no-print-directory book-noexec
+	@mkdir -p _build
+	{ $(MAKE) --no-print-directory browser-deps > _build/browser-deps.log 2>&1; echo $$? > _build/browser-deps.rc; } & \
+	$(MAKE) --no-print-directory unit && \
+	$(MAKE) --no-print-directory check && \
+	$(MAKE) --no-print-directory nbval && \
+	$(MAKE) --no-print-directory robust && \
+	$(MAKE) --no-print-directory -j2 slow book-noexec && \
+	{ wait; cat _build/browser-deps.log; test "$$(cat _build/browser-deps.rc)" = 0; } && \
 	$(MAKE) --no-print-directory browser
 
 bench: setup

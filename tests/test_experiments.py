@@ -140,3 +140,22 @@ def test_solved_count_counts_runs_and_pairs():
     runs = [train_until_solved(_constant_task(ok), "rnn", seed=0, hidden_size=3, batch_size=16, stop_after=100,
                                max_sequences=200, log_every=64, test_n=32, device="cpu") for ok in (True, False, True)]
     assert solved_count(runs) == 2 and solved_count([run for _, run in runs]) == 2
+
+
+def test_fused_adam_takes_the_same_steps_as_adam():
+    """train_until_solved's optimizer (fused where torch has it) is Adam: same updates to float32 precision."""
+    import torch
+
+    from lstmlib.experiments import SequenceModel, _adam
+    torch.manual_seed(0)
+    models = [SequenceModel("lstm", 2, 4, 1) for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    optimizers = [_adam(list(models[0].parameters()), 1e-2), torch.optim.Adam(models[1].parameters(), lr=1e-2)]
+    x, lengths = torch.randn(7, 3, 2), torch.tensor([7, 5, 2])
+    for _ in range(5):
+        for model, optimizer in zip(models, optimizers):
+            optimizer.zero_grad()
+            model(x, lengths).pow(2).sum().backward()
+            optimizer.step()
+    for p_fused, p_plain in zip(models[0].parameters(), models[1].parameters()):
+        torch.testing.assert_close(p_fused, p_plain, rtol=1e-5, atol=1e-6)
