@@ -89,6 +89,8 @@ robust-threads: setup
 # prints the share of outputs nbval compares per chapter.
 check: setup
 	$(BIN)/python scripts/check_notebooks.py book
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
 
 # Debian's chromium and chromium-driver for the browser tests, installed if missing (CI runs as root).
 browser-deps:

@@ -76,15 +76,20 @@ def main():
     torch.set_num_threads(args.threads)
     try:
         from threadpoolctl import threadpool_limits
+
         threadpool_limits(args.threads)
         blas = "set with threadpoolctl"
     except ImportError:  # NumPy's BLAS then uses what OMP_NUM_THREADS / OPENBLAS_NUM_THREADS say
         blas = f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}"
-    print(f"lstmlib.numpy.LSTM vs torch.nn.LSTM {torch.__version__}, float32, CPU, "
-          f"threads: torch {torch.get_num_threads()}, NumPy BLAS {args.threads} ({blas}); "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    header = f"{'shape':<8} {'T':>4} {'B':>3} {'D':>4} {'H':>4} | {'numpy fwd':>10} {'torch fwd':>10} {'ratio':>6} | " \
-             f"{'numpy f+b':>10} {'torch f+b':>10} {'ratio':>6}"
+    print(
+        f"lstmlib.numpy.LSTM vs torch.nn.LSTM {torch.__version__}, float32, CPU, "
+        f"threads: torch {torch.get_num_threads()}, NumPy BLAS {args.threads} ({blas}); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    header = (
+        f"{'shape':<8} {'T':>4} {'B':>3} {'D':>4} {'H':>4} | {'numpy fwd':>10} {'torch fwd':>10} {'ratio':>6} | "
+        f"{'numpy f+b':>10} {'torch f+b':>10} {'ratio':>6}"
+    )
     print(header)
     print("-" * len(header))
     results = {}
@@ -92,16 +97,22 @@ def main():
         t = bench(T, B, D, H, args.repeats)
         fwd, both = t["np_fwd"] / t["torch_fwd"], t["np_fwd_bwd"] / t["torch_fwd_bwd"]
         results[label] = (fwd, both)
-        print(f"{label:<8} {T:>4} {B:>3} {D:>4} {H:>4} | {1e3 * t['np_fwd']:>8.2f}ms {1e3 * t['torch_fwd']:>8.2f}ms "
-              f"{fwd:>5.2f}x | {1e3 * t['np_fwd_bwd']:>8.2f}ms {1e3 * t['torch_fwd_bwd']:>8.2f}ms {both:>5.2f}x")
-        print(f"{'  (cpu)':<26} | {1e3 * t['np_fwd_cpu']:>8.2f}ms {1e3 * t['torch_fwd_cpu']:>8.2f}ms "
-              f"{t['np_fwd_cpu'] / t['torch_fwd_cpu']:>5.2f}x | {1e3 * t['np_fwd_bwd_cpu']:>8.2f}ms "
-              f"{1e3 * t['torch_fwd_bwd_cpu']:>8.2f}ms {t['np_fwd_bwd_cpu'] / t['torch_fwd_bwd_cpu']:>5.2f}x")
+        print(
+            f"{label:<8} {T:>4} {B:>3} {D:>4} {H:>4} | {1e3 * t['np_fwd']:>8.2f}ms {1e3 * t['torch_fwd']:>8.2f}ms "
+            f"{fwd:>5.2f}x | {1e3 * t['np_fwd_bwd']:>8.2f}ms {1e3 * t['torch_fwd_bwd']:>8.2f}ms {both:>5.2f}x"
+        )
+        print(
+            f"{'  (cpu)':<26} | {1e3 * t['np_fwd_cpu']:>8.2f}ms {1e3 * t['torch_fwd_cpu']:>8.2f}ms "
+            f"{t['np_fwd_cpu'] / t['torch_fwd_cpu']:>5.2f}x | {1e3 * t['np_fwd_bwd_cpu']:>8.2f}ms "
+            f"{1e3 * t['torch_fwd_bwd_cpu']:>8.2f}ms {t['np_fwd_bwd_cpu'] / t['torch_fwd_bwd_cpu']:>5.2f}x"
+        )
     fwd, both = results["target"]
-    print(f"\ntarget shape: forward {fwd:.2f}x (goal <= 2.0x: {'met' if fwd <= 2.0 else 'MISSED'}), "
-          f"forward+backward {both:.2f}x (goal <= 1.3x: {'met' if both <= 1.3 else 'MISSED'}); "
-          "ratio = NumPy time / torch time (wall clock; '(cpu)' rows: thread CPU time), "
-          f"below 1 means NumPy is faster; load average now {os.getloadavg()[0]:.1f}")
+    print(
+        f"\ntarget shape: forward {fwd:.2f}x (goal <= 2.0x: {'met' if fwd <= 2.0 else 'MISSED'}), "
+        f"forward+backward {both:.2f}x (goal <= 1.3x: {'met' if both <= 1.3 else 'MISSED'}); "
+        "ratio = NumPy time / torch time (wall clock; '(cpu)' rows: thread CPU time), "
+        f"below 1 means NumPy is faster; load average now {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def _measure(models, x, backward, rounds, sync):
     def run(model):
         if backward:
             output, state = model(x)
-            final = state if isinstance(state, tuple) else (state,)   # (h_n, c_n) or h_n
+            final = state if isinstance(state, tuple) else (state,)  # (h_n, c_n) or h_n
             (output.sum() + final[-1].sum()).backward()
         else:
             with torch.no_grad():
@@ -55,7 +55,7 @@ def _measure(models, x, backward, rounds, sync):
 
 
 def _table(title, medians, targets):
-    ref = next(iter(medians.values()))       # torch.nn's, measured first
+    ref = next(iter(medians.values()))  # torch.nn's, measured first
     print(f"\n{title}")
     print(f"  {'model':<20} {'median ms':>10} {'ratio':>7}  {'target':>7}  ok")
     for name, value in medians.items():
@@ -80,14 +80,19 @@ def main():
     models = _models(D, H, cpu)
     x = torch.randn(T, B, D, requires_grad=True)
     print(f"CPU: T={T}, B={B}, D={D}, H={H}, float32")
-    _table("CPU forward + backward", _measure(models, x, True, args.rounds, lambda: None),
-           {"lstmlib default": 2.0, "lstmlib fused=True": 1.1})
+    _table(
+        "CPU forward + backward",
+        _measure(models, x, True, args.rounds, lambda: None),
+        {"lstmlib default": 2.0, "lstmlib fused=True": 1.1},
+    )
     _table("CPU forward only (no_grad)", _measure(models, x, False, args.rounds, lambda: None), {})
     for T, B, D, H in ((100, 32, 64, 128), (100, 64, 2, 32)):
         x = torch.randn(T, B, D, requires_grad=True)
-        _table(f"CPU RNN forward + backward, T={T}, B={B}, D={D}, H={H}",
-               _measure(_models(D, H, cpu, "RNN"), x, True, args.rounds, lambda: None),
-               {"lstmlib default": 1.0} if H == 32 else {})
+        _table(
+            f"CPU RNN forward + backward, T={T}, B={B}, D={D}, H={H}",
+            _measure(_models(D, H, cpu, "RNN"), x, True, args.rounds, lambda: None),
+            {"lstmlib default": 1.0} if H == 32 else {},
+        )
 
     if not torch.cuda.is_available():
         print("\nGPU: not measured (no CUDA device)")
@@ -96,10 +101,12 @@ def main():
     gpu = torch.device("cuda")
     models = _models(D, H, gpu)
     x = torch.randn(T, B, D, device=gpu, requires_grad=True)
-    print(f"\nGPU: {torch.cuda.get_device_name(gpu)}; T={T}, B={B}, D={D}, H={H}, float32; "
-          f"torch.nn.LSTM runs cuDNN")
-    _table("GPU forward + backward", _measure(models, x, True, args.rounds, torch.cuda.synchronize),
-           {"lstmlib fused=True": 2.0})
+    print(f"\nGPU: {torch.cuda.get_device_name(gpu)}; T={T}, B={B}, D={D}, H={H}, float32; torch.nn.LSTM runs cuDNN")
+    _table(
+        "GPU forward + backward",
+        _measure(models, x, True, args.rounds, torch.cuda.synchronize),
+        {"lstmlib fused=True": 2.0},
+    )
     _table("GPU forward only (no_grad)", _measure(models, x, False, args.rounds, torch.cuda.synchronize), {})
 
 

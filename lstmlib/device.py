@@ -30,8 +30,9 @@ def get_device(small_model: bool = False):
     forced = os.environ.get(DEVICE_VARIABLE, "").strip()
     if forced:
         if forced.split(":")[0] not in available_devices():
-            raise ValueError(f"{DEVICE_VARIABLE} must name an available device, one of "
-                             f"{available_devices()}; got {forced!r}")
+            raise ValueError(
+                f"{DEVICE_VARIABLE} must name an available device, one of {available_devices()}; got {forced!r}"
+            )
         return torch.device(forced)
     if small_model:
         return torch.device("cpu")

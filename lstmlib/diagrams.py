@@ -20,22 +20,36 @@ _TITLES = {
     "encdec": "encoder–decoder (translation)",
 }
 _COLORS = {"in": "#cfe2f3", "cell": "#fce5cd", "dec": "#d9ead3", "out": "#ead1dc", "vec": "#fff2cc"}
-_W, _H = 0.8, 0.6            # box width and height
+_W, _H = 0.8, 0.6  # box width and height
 _Y_IN, _Y_CELL, _Y_OUT = 0.0, 1.5, 3.0
 
 
 def _box(ax, x, y, text, color, fontsize=9):
     from matplotlib.patches import FancyBboxPatch
-    ax.add_patch(FancyBboxPatch((x - _W / 2, y - _H / 2), _W, _H, boxstyle="round,pad=0.02",
-                                facecolor=color, edgecolor="black", linewidth=1))
+
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - _W / 2, y - _H / 2), _W, _H, boxstyle="round,pad=0.02", facecolor=color, edgecolor="black", linewidth=1
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
 
 
 def _arrow(ax, start, end, style="-|>", dashed=False, color="black"):
     from matplotlib.patches import FancyArrowPatch
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=10, color=color,
-                                 linewidth=1, linestyle="--" if dashed else "-",
-                                 connectionstyle="arc3,rad=0" if not dashed else "arc3,rad=-0.3"))
+
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle=style,
+            mutation_scale=10,
+            color=color,
+            linewidth=1,
+            linestyle="--" if dashed else "-",
+            connectionstyle="arc3,rad=0" if not dashed else "arc3,rad=-0.3",
+        )
+    )
 
 
 def _up(ax, x, y0, y1):
@@ -62,6 +76,7 @@ def draw_architecture(kind: str, ax=None, steps: int = 4):
     if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= 8:
         raise ValueError(f"steps must be an int in [2, 8]; got {steps!r}")
     import matplotlib.pyplot as plt
+
     if ax is None:
         _, ax = plt.subplots(figsize=(1.3 * steps + 1.5, 3.2))
     T = steps
@@ -87,8 +102,13 @@ def draw_architecture(kind: str, ax=None, steps: int = 4):
             _up(ax, x, _Y_CELL, _Y_OUT)
             if t:
                 _right(ax, dec_x[t - 1], x, _Y_CELL)
-                _arrow(ax, (dec_x[t - 1] + _W / 2, _Y_OUT - _H / 2), (x - _W / 2, _Y_IN + _H / 2), dashed=True,
-                       color="gray")
+                _arrow(
+                    ax,
+                    (dec_x[t - 1] + _W / 2, _Y_OUT - _H / 2),
+                    (x - _W / 2, _Y_IN + _H / 2),
+                    dashed=True,
+                    color="gray",
+                )
         ax.text((enc_x[0] + enc_x[-1]) / 2, -0.85, f"source: {T} steps", ha="center", fontsize=9)
         ax.text((dec_x[0] + dec_x[-1]) / 2, -0.85, "target: any length, ends at <eos>", ha="center", fontsize=9)
         left, right = enc_x[0], dec_x[-1]
@@ -109,8 +129,9 @@ def draw_architecture(kind: str, ax=None, steps: int = 4):
                 _box(ax, x, _Y_OUT, f"$y_{t + 1}$" if kind != "seq2vec" else "$y$", _COLORS["out"])
                 _up(ax, x, _Y_CELL, _Y_OUT)
             if kind == "vec2seq" and t > 0:
-                _arrow(ax, (xs[t - 1] + _W / 2, _Y_OUT - _H / 2), (x - _W / 2, _Y_IN + _H / 2), dashed=True,
-                       color="gray")
+                _arrow(
+                    ax, (xs[t - 1] + _W / 2, _Y_OUT - _H / 2), (x - _W / 2, _Y_IN + _H / 2), dashed=True, color="gray"
+                )
         left = xs[0]
         if kind == "vec2seq":  # the vector sets the initial state
             left = xs[0] - 1.2

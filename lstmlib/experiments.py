@@ -19,8 +19,8 @@ The criteria (``lstmlib.data.lagtasks``):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -32,23 +32,32 @@ from .device import get_device
 from .seeding import derive_seed
 from .torch import RNN
 
-__all__ = ["LagTask", "adding_task", "temporal_order_task", "reber_task", "SequenceModel", "LagRun",
-           "train_until_solved", "solved_count", "evaluate_task",
-           "input_gradient_norms"]
+__all__ = [
+    "LagTask",
+    "adding_task",
+    "temporal_order_task",
+    "reber_task",
+    "SequenceModel",
+    "LagRun",
+    "train_until_solved",
+    "solved_count",
+    "evaluate_task",
+    "input_gradient_norms",
+]
 
 
 @dataclass(frozen=True)
 class LagTask:
     """One long-time-lag task: data, loss and the paper's criterion, in one place."""
 
-    name: str                  # e.g. "adding T=100"
-    input_size: int            # D
-    output_size: int           # units of the read-out
-    every_step: bool           # True: an output at every step (Reber); False: one at the sequence end
-    sample: Callable           # sample(n, seed) -> (x (T, B, D) float32, target, lengths (B,)) NumPy
-    loss: Callable             # loss(out, target, lengths) -> scalar tensor
-    correct: Callable          # correct(out, target, lengths) -> (B,) bool tensor, the paper's test
-    baseline_loss: float       # the loss of the best constant answer (for plots)
+    name: str  # e.g. "adding T=100"
+    input_size: int  # D
+    output_size: int  # units of the read-out
+    every_step: bool  # True: an output at every step (Reber); False: one at the sequence end
+    sample: Callable  # sample(n, seed) -> (x (T, B, D) float32, target, lengths (B,)) NumPy
+    loss: Callable  # loss(out, target, lengths) -> scalar tensor
+    correct: Callable  # correct(out, target, lengths) -> (B,) bool tensor, the paper's test
+    baseline_loss: float  # the loss of the best constant answer (for plots)
 
 
 def _mse(out, target, lengths):
@@ -61,10 +70,17 @@ def _adding_correct(out, target, lengths):
 
 def adding_task(T: int = 100) -> LagTask:
     """The adding problem (1997 form); MSE loss; always answering the mean 0.5 scores MSE ~ 0.04."""
-    baseline = 0.9 / 3 / 16 + 1 / 3 / 16   # Var(X1 + X2) / 16 with E[X1^2] = 0.9/3 (X1 = 0 rule)
-    return LagTask(f"adding T={T}", 2, 1, False,
-                   lambda n, seed: lagtasks.adding_problem(n, T, seed=seed),
-                   _mse, _adding_correct, baseline)
+    baseline = 0.9 / 3 / 16 + 1 / 3 / 16  # Var(X1 + X2) / 16 with E[X1^2] = 0.9/3 (X1 = 0 rule)
+    return LagTask(
+        f"adding T={T}",
+        2,
+        1,
+        False,
+        lambda n, seed: lagtasks.adding_problem(n, T, seed=seed),
+        _mse,
+        _adding_correct,
+        baseline,
+    )
 
 
 def _ce(out, target, lengths):
@@ -82,14 +98,21 @@ def temporal_order_task(n_relevant: int = 2) -> LagTask:
 
     Correct, as in the paper, when every output is within 0.3 of the one-hot target (here the softmax
     probabilities, so the right class needs p > 0.7). Guessing uniformly costs log(classes)."""
-    classes = 2 ** n_relevant
-    return LagTask(f"temporal order {n_relevant} symbols", 8, classes, False,
-                   lambda n, seed: lagtasks.temporal_order(n, n_relevant=n_relevant, seed=seed),
-                   _ce, _order_correct, math.log(classes))
+    classes = 2**n_relevant
+    return LagTask(
+        f"temporal order {n_relevant} symbols",
+        8,
+        classes,
+        False,
+        lambda n, seed: lagtasks.temporal_order(n, n_relevant=n_relevant, seed=seed),
+        _ce,
+        _order_correct,
+        math.log(classes),
+    )
 
 
 def _valid(out, lengths):
-    return torch.arange(out.shape[0], device=out.device)[:, None] < lengths[None, :]   # (T, B)
+    return torch.arange(out.shape[0], device=out.device)[:, None] < lengths[None, :]  # (T, B)
 
 
 def _reber_loss(out, target, lengths):
@@ -99,7 +122,7 @@ def _reber_loss(out, target, lengths):
 
 
 def _reber_correct(out, target, lengths):
-    ok = ((out > 0) == (target > 0.5)).all(dim=2)     # sigmoid > 0.5 exactly on the legal symbols
+    ok = ((out > 0) == (target > 0.5)).all(dim=2)  # sigmoid > 0.5 exactly on the legal symbols
     return (ok | ~_valid(out, lengths)).all(dim=0)
 
 
@@ -132,8 +155,16 @@ class SequenceModel(nn.Module):
     (T, B, C) at every step when ``every_step``.
     """
 
-    def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int,
-                 every_step: bool = False, forget_bias: float = 0.0, input_bias: float = 0.0):
+    def __init__(
+        self,
+        cell: str,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        every_step: bool = False,
+        forget_bias: float = 0.0,
+        input_bias: float = 0.0,
+    ):
         super().__init__()
         if cell not in ("lstm", "rnn"):
             raise ValueError(f"cell must be 'lstm' or 'rnn'; got {cell!r}")
@@ -141,46 +172,52 @@ class SequenceModel(nn.Module):
         self.every_step = every_step
         if cell == "lstm":
             self.rnn = nn.LSTM(input_size, hidden_size)
-            with torch.no_grad():   # gates i, f, g, o: rows 0..H of the bias are the input gate's, H..2H the forget gate's
+            with (
+                torch.no_grad()
+            ):  # gates i, f, g, o: rows 0..H of the bias are the input gate's, H..2H the forget gate's
                 self.rnn.bias_ih_l0[:hidden_size] += input_bias
-                self.rnn.bias_ih_l0[hidden_size:2 * hidden_size] += forget_bias
+                self.rnn.bias_ih_l0[hidden_size : 2 * hidden_size] += forget_bias
         else:
             self.rnn = RNN(input_size, hidden_size, nonlinearity="tanh")
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x, lengths):
-        hidden, _ = self.rnn(x)                                             # (T, B, H)
+        hidden, _ = self.rnn(x)  # (T, B, H)
         if self.every_step:
-            return self.head(hidden)                                        # (T, B, C)
-        last = hidden[lengths - 1, torch.arange(x.shape[1], device=x.device)]   # (B, H)
-        return self.head(last)                                              # (B, C)
+            return self.head(hidden)  # (T, B, C)
+        last = hidden[lengths - 1, torch.arange(x.shape[1], device=x.device)]  # (B, H)
+        return self.head(last)  # (B, C)
 
 
 @dataclass
 class LagRun:
     """What one training run did."""
 
-    task: str                                       # task name
-    cell: str                                       # "lstm" or "rnn"
-    seed: int                                       # seed of weights and training data
-    seen: list = field(default_factory=list)        # sequences seen at each log point
-    loss: list = field(default_factory=list)        # mean training loss since the previous log point
-    rate: list = field(default_factory=list)        # fraction processed correctly since then
-    solved_at: int | None = None    # sequences seen when `stop_after` in a row were correct; None: never
-    sequences: int = 0                              # sequences trained on in all
-    test_loss: float = math.nan                     # on the test set, after training
-    test_rate: float = math.nan                     # fraction of test sequences processed correctly
+    task: str  # task name
+    cell: str  # "lstm" or "rnn"
+    seed: int  # seed of weights and training data
+    seen: list = field(default_factory=list)  # sequences seen at each log point
+    loss: list = field(default_factory=list)  # mean training loss since the previous log point
+    rate: list = field(default_factory=list)  # fraction processed correctly since then
+    solved_at: int | None = None  # sequences seen when `stop_after` in a row were correct; None: never
+    sequences: int = 0  # sequences trained on in all
+    test_loss: float = math.nan  # on the test set, after training
+    test_rate: float = math.nan  # fraction of test sequences processed correctly
 
 
 def _tensors(task, n, seed, device):
     x, target, lengths = task.sample(n, seed)
-    return (torch.from_numpy(x).to(device), torch.from_numpy(np.asarray(target)).to(device),
-            torch.from_numpy(np.asarray(lengths)).to(device))
+    return (
+        torch.from_numpy(x).to(device),
+        torch.from_numpy(np.asarray(target)).to(device),
+        torch.from_numpy(np.asarray(lengths)).to(device),
+    )
 
 
 @torch.no_grad()
-def evaluate_task(model: SequenceModel, task: LagTask, n: int = 2560, seed: int = 0,
-                  chunk: int = 512) -> tuple[float, float]:
+def evaluate_task(
+    model: SequenceModel, task: LagTask, n: int = 2560, seed: int = 0, chunk: int = 512
+) -> tuple[float, float]:
     """(loss, fraction processed correctly) on ``n`` test sequences drawn with ``seed``."""
     device = next(model.parameters()).device
     x, target, lengths = _tensors(task, n, seed, device)
@@ -203,14 +240,28 @@ def _adam(params: list, lr: float) -> torch.optim.Optimizer:
     step saved at these sizes: one call updates every parameter); the same algorithm either way."""
     try:
         return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):   # older torch, or no fused kernel for this device
+    except (RuntimeError, TypeError, ValueError):  # older torch, or no fused kernel for this device
         return torch.optim.Adam(params, lr=lr)
 
 
-def train_until_solved(task: LagTask, cell: str, *, hidden_size: int = 32, max_sequences: int = 100_000,
-                       batch_size: int = 32, lr: float = 1e-2, seed: int = 0, stop_after: int | None = 2000,
-                       log_every: int = 2000, clip: float | None = 1.0, forget_bias: float = 0.0,
-                       input_bias: float = 0.0, halve_every: int | None = None, test_n: int = 2560, device=None) -> tuple[SequenceModel, LagRun]:
+def train_until_solved(
+    task: LagTask,
+    cell: str,
+    *,
+    hidden_size: int = 32,
+    max_sequences: int = 100_000,
+    batch_size: int = 32,
+    lr: float = 1e-2,
+    seed: int = 0,
+    stop_after: int | None = 2000,
+    log_every: int = 2000,
+    clip: float | None = 1.0,
+    forget_bias: float = 0.0,
+    input_bias: float = 0.0,
+    halve_every: int | None = None,
+    test_n: int = 2560,
+    device=None,
+) -> tuple[SequenceModel, LagRun]:
     """Train a fresh model online (every sequence new) with Adam until the paper's stopping criterion.
 
     Training stops once the last ``stop_after`` training sequences in a row were processed correctly
@@ -235,8 +286,9 @@ def train_until_solved(task: LagTask, cell: str, *, hidden_size: int = 32, max_s
     device = device if device is not None else get_device()
     stream = derive_seed(seed)
     torch.manual_seed(stream)
-    model = SequenceModel(cell, task.input_size, hidden_size, task.output_size, task.every_step,
-                          forget_bias, input_bias).to(device)
+    model = SequenceModel(
+        cell, task.input_size, hidden_size, task.output_size, task.every_step, forget_bias, input_bias
+    ).to(device)
     optimizer = _adam(list(model.parameters()), lr)
     run = LagRun(task.name, cell, seed)
     streak, window_loss, window_ok, window_n, step = 0, 0.0, 0, 0, 0
@@ -254,7 +306,7 @@ def train_until_solved(task: LagTask, cell: str, *, hidden_size: int = 32, max_s
             for group in optimizer.param_groups:
                 group["lr"] *= 0.5
         ok = task.correct(out.detach(), target, lengths).cpu().numpy()
-        for good in ok:                                  # the paper counts sequences in a row
+        for good in ok:  # the paper counts sequences in a row
             streak = streak + 1 if good else 0
             run.sequences += 1
             if stop_after is not None and streak >= stop_after and run.solved_at is None:
@@ -294,9 +346,9 @@ def input_gradient_norms(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """
     x = x.detach().clone().requires_grad_(True)
     output, _ = model(x)
-    last = output[-1]                                     # (B, H)
-    squared = torch.zeros(x.shape[0], x.shape[1], dtype=x.dtype, device=x.device)   # (T, B)
-    for unit in range(last.shape[1]):                     # rows of the Jacobian, all sequences at once
-        grad, = torch.autograd.grad(last[:, unit].sum(), x, retain_graph=True)
-        squared += (grad ** 2).sum(dim=2)
+    last = output[-1]  # (B, H)
+    squared = torch.zeros(x.shape[0], x.shape[1], dtype=x.dtype, device=x.device)  # (T, B)
+    for unit in range(last.shape[1]):  # rows of the Jacobian, all sequences at once
+        (grad,) = torch.autograd.grad(last[:, unit].sum(), x, retain_graph=True)
+        squared += (grad**2).sum(dim=2)
     return squared.sqrt().flip(0).mean(dim=1).detach()

@@ -12,16 +12,27 @@ import math
 import os
 import random
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 import torch
 
 from .seeding import derive_seed, rng
 
-__all__ = ["set_seed", "generator", "derive_seed", "rng", "fit", "History", "evaluate", "save_checkpoint", "load_checkpoint", "to_device"]
+__all__ = [
+    "set_seed",
+    "generator",
+    "derive_seed",
+    "rng",
+    "fit",
+    "History",
+    "evaluate",
+    "save_checkpoint",
+    "load_checkpoint",
+    "to_device",
+]
 
 
 def set_seed(seed: int) -> np.random.Generator:
@@ -75,14 +86,15 @@ class History:
     val_loss: list = field(default_factory=list)
     metric: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)
-    steps: int = 0                 # optimizer steps taken
-    best: int | None = None        # index of the best evaluation (lowest val_loss) when validating
-    stopped_early: bool = False    # True when early stopping ended training
+    steps: int = 0  # optimizer steps taken
+    best: int | None = None  # index of the best evaluation (lowest val_loss) when validating
+    stopped_early: bool = False  # True when early stopping ended training
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, loss_fn: Callable, batches: Iterable, metric: Callable | None = None,
-             device=None) -> tuple[float, float | None]:
+def evaluate(
+    model: torch.nn.Module, loss_fn: Callable, batches: Iterable, metric: Callable | None = None, device=None
+) -> tuple[float, float | None]:
     """Mean of ``loss_fn(model, batch)`` and of ``metric(model, batch)`` over ``batches``, in eval mode,
     weighted equally per batch. Returns ``(loss, metric or None)``."""
     device = device if device is not None else _model_device(model)
@@ -105,11 +117,23 @@ def _model_device(model: torch.nn.Module):
     return p.device if p is not None else torch.device("cpu")
 
 
-def fit(model: torch.nn.Module, loss_fn: Callable, train_batches: Iterable, *, epochs: int | None = None,
-        steps: int | None = None, optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3,
-        clip: float | None = None, val_batches: Iterable | None = None, metric: Callable | None = None,
-        early_stopping: int | None = None, eval_every: int | None = None, progress: bool = True,
-        device=None) -> History:
+def fit(
+    model: torch.nn.Module,
+    loss_fn: Callable,
+    train_batches: Iterable,
+    *,
+    epochs: int | None = None,
+    steps: int | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr: float = 1e-3,
+    clip: float | None = None,
+    val_batches: Iterable | None = None,
+    metric: Callable | None = None,
+    early_stopping: int | None = None,
+    eval_every: int | None = None,
+    progress: bool = True,
+    device=None,
+) -> History:
     """Train ``model`` by gradient descent on ``loss_fn``; return the ``History``.
 
     Args:
@@ -158,6 +182,7 @@ def fit(model: torch.nn.Module, loss_fn: Callable, train_batches: Iterable, *, e
 
     total = steps if steps is not None else (epochs * len(train_batches) if hasattr(train_batches, "__len__") else None)
     from tqdm.auto import tqdm
+
     bar = tqdm(total=total, disable=not _progress_enabled(progress), leave=False)
     model.train()
     epoch, stop = 0, False
@@ -217,13 +242,16 @@ def save_checkpoint(model: torch.nn.Module, path, **meta) -> Path:
     name, config = _architecture(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({
-        "format": _FORMAT,
-        "architecture": name,
-        "config": config,
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "meta": meta,
-    }, path)
+    torch.save(
+        {
+            "format": _FORMAT,
+            "architecture": name,
+            "config": config,
+            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "meta": meta,
+        },
+        path,
+    )
     return path
 
 
@@ -252,7 +280,8 @@ def load_checkpoint(path, model_or_factory, device=None):
         if name != ckpt["architecture"] or (config and ckpt["config"] and config != ckpt["config"]):
             raise ValueError(
                 f"checkpoint holds a different architecture: expected {name} with config {config}; "
-                f"got {ckpt['architecture']} with config {ckpt['config']}")
+                f"got {ckpt['architecture']} with config {ckpt['config']}"
+            )
     else:
         model = model_or_factory(**ckpt["config"])
         name, _ = _architecture(model)
@@ -265,9 +294,13 @@ def load_checkpoint(path, model_or_factory, device=None):
         raise ValueError(
             f"checkpoint holds a different architecture: parameters {mismatch[:5]} differ "
             f"(expected {[tuple(own[k].shape) for k in mismatch[:5] if k in own]}, "
-            f"got {[tuple(saved[k].shape) for k in mismatch[:5] if k in saved]})")
-    device = device if device is not None else (
-        _model_device(model) if isinstance(model_or_factory, torch.nn.Module) else "cpu")
+            f"got {[tuple(saved[k].shape) for k in mismatch[:5] if k in saved]})"
+        )
+    device = (
+        device
+        if device is not None
+        else (_model_device(model) if isinstance(model_or_factory, torch.nn.Module) else "cpu")
+    )
     model.load_state_dict(saved)
     model.to(device)
     return model, ckpt["meta"]

@@ -80,8 +80,10 @@ def brittle_assertions(source):
     """(line, text) of each equality in an ``assert`` that compares float text or a float literal."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:          # IPython magics: check the lines that parse
-        tree = ast.parse("\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in source.splitlines()))
+    except SyntaxError:  # IPython magics: check the lines that parse
+        tree = ast.parse(
+            "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+        )
     found = []
     for statement in ast.walk(tree):
         if not isinstance(statement, ast.Assert):
@@ -93,8 +95,7 @@ def brittle_assertions(source):
             for op, left, right in zip(compare.ops, operands, operands[1:]):
                 if not isinstance(op, (ast.Eq, ast.NotEq)):
                     continue
-                if (_is_float_text(left) or _is_float_text(right)
-                        or _is_float_literal(left) or _is_float_literal(right)):
+                if _is_float_text(left) or _is_float_text(right) or _is_float_literal(left) or _is_float_literal(right):
                     found.append((compare.lineno, ast.get_source_segment(source, compare) or ""))
     return found
 

@@ -39,8 +39,10 @@ def stub_solution(source, where):
                 raise ValueError(f"{where}, line {number}: nested '{BEGIN}'")
             indent = line[: len(line) - len(line.lstrip())]
             if not indent:
-                raise ValueError(f"{where}, line {number}: '{BEGIN}' must be inside a function "
-                                 "(indented), so the stubbed cell still runs")
+                raise ValueError(
+                    f"{where}, line {number}: '{BEGIN}' must be inside a function "
+                    "(indented), so the stubbed cell still runs"
+                )
             out.append(f"{indent}{STUB}")
             inside = True
         elif stripped == END:
@@ -98,8 +100,7 @@ def main(source="book", dest="student"):
     config["sphinx"].setdefault("config", {})["hide_solutions"] = True
     (dest / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy("_toc.yml", dest / "_toc.yml")
-    print(f"{dest}: {total} exercise(s) stubbed in all; build the student edition with "
-          f"`jupyter-book build {dest}`")
+    print(f"{dest}: {total} exercise(s) stubbed in all; build the student edition with `jupyter-book build {dest}`")
 
 
 if __name__ == "__main__":

@@ -42,23 +42,30 @@ _spec = importlib.util.spec_from_file_location("make_student", ROOT / "scripts" 
 make_student = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_student)
 
-DEFAULT_CONDITIONS = [(1, 1, False), (2, 1, True)]      # (seed shift, threads, student edition)
+DEFAULT_CONDITIONS = [(1, 1, False), (2, 1, True)]  # (seed shift, threads, student edition)
 
 
 def run_one(path: str, shift: int, threads: int, student: bool, scratch: str) -> tuple[str, float, str | None]:
     """Execute one chapter under one condition in ``scratch``; (label, seconds, error or None)."""
-    label = f"{Path(path).name} [shift {shift}, {threads} thread{'s' if threads > 1 else ''}" \
-            f"{', student edition' if student else ''}]"
-    os.environ.update({"LSTMLIB_SEED_SHIFT": str(shift), "OMP_NUM_THREADS": str(threads),
-                       "MKL_NUM_THREADS": str(threads), "TQDM_DISABLE": "1",
-                       "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+    label = (
+        f"{Path(path).name} [shift {shift}, {threads} thread{'s' if threads > 1 else ''}"
+        f"{', student edition' if student else ''}]"
+    )
+    os.environ.update(
+        {
+            "LSTMLIB_SEED_SHIFT": str(shift),
+            "OMP_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads),
+            "TQDM_DISABLE": "1",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        }
+    )
     nb = nbformat.read(path, as_version=4)
     if student:
         nb, _ = make_student.student_notebook(nb, Path(path).name)
     start = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=900, kernel_name="python3",
-                       resources={"metadata": {"path": scratch}}).execute()
+        NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": scratch}}).execute()
     except Exception as error:  # CellExecutionError, DeadKernelError, timeouts: report and go on
         return label, time.perf_counter() - start, f"{type(error).__name__}: {str(error)[-3000:]}"
     seconds = time.perf_counter() - start
@@ -73,8 +80,22 @@ def run_one(path: str, shift: int, threads: int, student: bool, scratch: str) ->
 
 # Seconds per chapter on one thread of this project's 2-core machine (make robust, 2026-11-30), used
 # only to start the longest first so that the pools finish together; a chapter not listed counts 30.
-RUN_SECONDS = {"07": 194, "08b": 75, "04d": 46, "02": 43, "03": 39, "08": 38, "04c": 29, "04": 27,
-               "04b": 17, "01": 14, "06": 9, "05": 6, "09": 3, "00": 3}
+RUN_SECONDS = {
+    "07": 194,
+    "08b": 75,
+    "04d": 46,
+    "02": 43,
+    "03": 39,
+    "08": 38,
+    "04c": 29,
+    "04": 27,
+    "04b": 17,
+    "01": 14,
+    "06": 9,
+    "05": 6,
+    "09": 3,
+    "00": 3,
+}
 
 
 def _cost(path: str) -> float:
@@ -89,8 +110,10 @@ def main(argv=None) -> int:
     parser.add_argument("--student", action="store_true", help="run the student edition for --shifts")
     parser.add_argument("--jobs", type=int, default=2, help="chapters run side by side (default 2)")
     args = parser.parse_args(argv)
-    notebooks = [str(Path(p).resolve()) for p in args.notebooks] or sorted(str(p) for p in (ROOT / "book").glob("*.ipynb"))
-    conditions = ([(s, args.threads, args.student) for s in args.shifts] if args.shifts else DEFAULT_CONDITIONS)
+    notebooks = [str(Path(p).resolve()) for p in args.notebooks] or sorted(
+        str(p) for p in (ROOT / "book").glob("*.ipynb")
+    )
+    conditions = [(s, args.threads, args.student) for s in args.shifts] if args.shifts else DEFAULT_CONDITIONS
     with tempfile.TemporaryDirectory(prefix="lstm-robust-") as tmp:
         scratch = Path(tmp) / "book"
         shutil.copytree(ROOT / "book", scratch)
@@ -102,11 +125,11 @@ def main(argv=None) -> int:
         notebooks = sorted(notebooks, key=_cost, reverse=True)
         failures, total, n_runs = [], time.perf_counter(), 0
         for threads in sorted({threads for _, threads, _ in conditions}, reverse=True):
-            runs = [(nb, shift, student) for nb in notebooks
-                    for shift, t, student in conditions if t == threads]
+            runs = [(nb, shift, student) for nb in notebooks for shift, t, student in conditions if t == threads]
             with futures.ProcessPoolExecutor(max_workers=max(1, args.jobs // threads)) as pool:
-                pending = [pool.submit(run_one, nb, shift, threads, student, str(scratch))
-                           for nb, shift, student in runs]
+                pending = [
+                    pool.submit(run_one, nb, shift, threads, student, str(scratch)) for nb, shift, student in runs
+                ]
                 for job in futures.as_completed(pending):
                     label, seconds, error = job.result()
                     n_runs += 1
@@ -115,8 +138,7 @@ def main(argv=None) -> int:
                         failures.append((label, error))
     for label, error in failures:
         print(f"\n=== {label}\n{error}")
-    print(f"\nrobust: {n_runs - len(failures)} passed, {len(failures)} failed "
-          f"({time.perf_counter() - total:.0f} s)")
+    print(f"\nrobust: {n_runs - len(failures)} passed, {len(failures)} failed ({time.perf_counter() - total:.0f} s)")
     return 1 if failures else 0
 
 

@@ -22,10 +22,12 @@ KERNEL_SPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langu
 
 def normalize(nb):
     """Strip run-to-run noise from a notebook's metadata (in place)."""
-    nb.metadata = nbformat.from_dict({
-        "kernelspec": KERNEL_SPEC,
-        "language_info": {"name": "python", "pygments_lexer": "ipython3"},
-    })
+    nb.metadata = nbformat.from_dict(
+        {
+            "kernelspec": KERNEL_SPEC,
+            "language_info": {"name": "python", "pygments_lexer": "ipython3"},
+        }
+    )
     count = 0
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
@@ -47,10 +49,19 @@ def run(path):
     nb = nbformat.read(path, as_version=4)
     env_before = dict(os.environ)
     # Same environment as `make nbval`: one thread, so floating-point results match bit for bit.
-    os.environ.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+    os.environ.update(
+        {
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "TQDM_DISABLE": "1",
+            "PYTHONHASHSEED": "0",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        }
+    )
     try:
-        client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        )
         start = time.perf_counter()
         client.execute()
         seconds = time.perf_counter() - start

@@ -19,7 +19,7 @@ def first_code_cell(path):
 def test_chapter_opens_with_the_colab_setup_cell(path):
     cell = first_code_cell(path)
     assert cell.source == first_code_cell(CHAPTERS[0]).source, f"{path.name}: setup cell differs from chapter 0's"
-    assert 'if "google.colab" in sys.modules:' in cell.source        # does nothing outside Colab
+    assert 'if "google.colab" in sys.modules:' in cell.source  # does nothing outside Colab
     assert "lstmlib[course]" in cell.source and "requirements-nodeps.txt" in cell.source
     assert not cell.outputs
     assert "remove-cell" in cell.metadata.get("tags", []), f"{path.name}: the setup cell would show in the HTML"
@@ -31,5 +31,5 @@ def test_course_extra_lists_the_data_and_plot_packages():
     names = {req.split(">")[0].split("=")[0].strip().lower() for req in extra}
     assert {"matplotlib", "scikit-learn", "statsmodels", "num2words", "music21", "sphinx", "myst-nb"} <= names
     requirements = (ROOT / "requirements.txt").read_text().lower()
-    for name in names - {"sphinx", "pandas"}:   # sphinx comes with jupyter-book, pandas with statsmodels
+    for name in names - {"sphinx", "pandas"}:  # sphinx comes with jupyter-book, pandas with statsmodels
         assert f"\n{name}>=" in requirements, f"{name} is in the course extra but not in requirements.txt"

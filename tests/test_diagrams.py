@@ -43,9 +43,16 @@ def test_new_figure_when_no_axes():
     plt.close(ax.figure)
 
 
-@pytest.mark.parametrize("kind, steps, error", [("seq2tree", 4, ValueError), ("seq2seq", 1, ValueError),
-                                                 ("seq2seq", 9, ValueError), ("seq2seq", 3.0, ValueError),
-                                                 ("seq2seq", True, ValueError)])
+@pytest.mark.parametrize(
+    "kind, steps, error",
+    [
+        ("seq2tree", 4, ValueError),
+        ("seq2seq", 1, ValueError),
+        ("seq2seq", 9, ValueError),
+        ("seq2seq", 3.0, ValueError),
+        ("seq2seq", True, ValueError),
+    ],
+)
 def test_bad_arguments(kind, steps, error):
     with pytest.raises(error, match="kind|steps"):
         draw_architecture(kind, steps=steps)

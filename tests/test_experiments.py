@@ -5,8 +5,17 @@ import pytest
 import torch
 
 from lstmlib.data import lagtasks
-from lstmlib.experiments import (LagTask, SequenceModel, adding_task, evaluate_task, input_gradient_norms,
-                                 reber_task, solved_count, temporal_order_task, train_until_solved)
+from lstmlib.experiments import (
+    LagTask,
+    SequenceModel,
+    adding_task,
+    evaluate_task,
+    input_gradient_norms,
+    reber_task,
+    solved_count,
+    temporal_order_task,
+    train_until_solved,
+)
 
 
 def test_adding_baseline_is_the_variance_of_the_targets():
@@ -28,8 +37,9 @@ def test_temporal_order_criterion_needs_probability_above_0_7():
     target = torch.tensor([0, 0])
     probs = torch.tensor([[0.8, 0.1, 0.05, 0.05], [0.6, 0.2, 0.1, 0.1]])
     assert task.correct(probs.log(), target, None).tolist() == [True, False]
-    assert np.mean(task.correct(probs.log(), target, None).numpy()) == \
-        lagtasks.temporal_order_success(probs.numpy(), target.numpy())
+    assert np.mean(task.correct(probs.log(), target, None).numpy()) == lagtasks.temporal_order_success(
+        probs.numpy(), target.numpy()
+    )
 
 
 def test_reber_criterion_agrees_with_lagtasks():
@@ -51,15 +61,15 @@ def test_model_reads_each_sequence_at_its_own_last_step(cell):
     torch.manual_seed(0)
     model = SequenceModel(cell, 2, 5, 1)
     x, _, lengths = adding_problem_tensors(3)
-    together = model(x, lengths)                                         # (B, 1), padded batch
+    together = model(x, lengths)  # (B, 1), padded batch
     for b in range(3):
-        alone = model(x[:lengths[b], b:b + 1], lengths[b:b + 1])
+        alone = model(x[: lengths[b], b : b + 1], lengths[b : b + 1])
         torch.testing.assert_close(together[b], alone[0])
 
 
 def adding_problem_tensors(n):
     x, y, lengths = lagtasks.adding_problem(n, T=30, seed=1)
-    assert len(set(lengths.tolist())) > 1                               # the batch really is ragged
+    assert len(set(lengths.tolist())) > 1  # the batch really is ragged
     return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(lengths)
 
 
@@ -85,22 +95,52 @@ def test_unknown_cell_is_a_value_error():
 def _constant_task(always_correct):
     def sample(n, seed):
         rng = np.random.default_rng(seed)
-        return (rng.normal(size=(5, n, 2)).astype(np.float32), rng.normal(size=n).astype(np.float32),
-                np.full(n, 5, dtype=np.int64))
-    return LagTask("constant", 2, 1, False, sample, lambda out, y, l: ((out.squeeze(1) - y) ** 2).mean(),
-                   lambda out, y, l: torch.full((out.shape[0],), always_correct), 1.0)
+        return (
+            rng.normal(size=(5, n, 2)).astype(np.float32),
+            rng.normal(size=n).astype(np.float32),
+            np.full(n, 5, dtype=np.int64),
+        )
+
+    return LagTask(
+        "constant",
+        2,
+        1,
+        False,
+        sample,
+        lambda out, y, lengths: ((out.squeeze(1) - y) ** 2).mean(),
+        lambda out, y, lengths: torch.full((out.shape[0],), always_correct),
+        1.0,
+    )
 
 
 def test_stops_once_stop_after_sequences_in_a_row_are_correct():
-    _, run = train_until_solved(_constant_task(True), "rnn", hidden_size=3, batch_size=16, stop_after=100,
-                                max_sequences=1000, log_every=50, test_n=32, device="cpu")
-    assert run.solved_at == 100 and run.sequences == 112               # the batch that crossed 100 is kept
+    _, run = train_until_solved(
+        _constant_task(True),
+        "rnn",
+        hidden_size=3,
+        batch_size=16,
+        stop_after=100,
+        max_sequences=1000,
+        log_every=50,
+        test_n=32,
+        device="cpu",
+    )
+    assert run.solved_at == 100 and run.sequences == 112  # the batch that crossed 100 is kept
     assert run.test_rate == 1.0 and run.seen[-1] == 112
 
 
 def test_runs_the_whole_budget_when_never_correct():
-    _, run = train_until_solved(_constant_task(False), "rnn", hidden_size=3, batch_size=16, stop_after=100,
-                                max_sequences=200, log_every=64, test_n=32, device="cpu")
+    _, run = train_until_solved(
+        _constant_task(False),
+        "rnn",
+        hidden_size=3,
+        batch_size=16,
+        stop_after=100,
+        max_sequences=200,
+        log_every=64,
+        test_n=32,
+        device="cpu",
+    )
     assert run.solved_at is None and run.sequences == 208 and run.test_rate == 0.0
     assert run.seen == [64, 128, 192, 208] and all(r == 0.0 for r in run.rate)
 
@@ -129,16 +169,28 @@ def test_input_gradient_norms_match_the_full_jacobian():
     rnn = torch.nn.LSTM(3, 4).double()
     x = torch.randn(6, 2, 3, dtype=torch.float64)
     norms = input_gradient_norms(rnn, x)
-    jac = torch.autograd.functional.jacobian(lambda inp: rnn(inp)[0][-1], x)   # (B, H, T, B, D)
-    expected = torch.stack([torch.stack([jac[b, :, t, b].norm() for b in range(2)]).mean()
-                            for t in reversed(range(6))])
+    jac = torch.autograd.functional.jacobian(lambda inp: rnn(inp)[0][-1], x)  # (B, H, T, B, D)
+    expected = torch.stack([torch.stack([jac[b, :, t, b].norm() for b in range(2)]).mean() for t in reversed(range(6))])
     torch.testing.assert_close(norms, expected)
     assert norms[0] > 0 and norms.shape == (6,)
 
 
 def test_solved_count_counts_runs_and_pairs():
-    runs = [train_until_solved(_constant_task(ok), "rnn", seed=0, hidden_size=3, batch_size=16, stop_after=100,
-                               max_sequences=200, log_every=64, test_n=32, device="cpu") for ok in (True, False, True)]
+    runs = [
+        train_until_solved(
+            _constant_task(ok),
+            "rnn",
+            seed=0,
+            hidden_size=3,
+            batch_size=16,
+            stop_after=100,
+            max_sequences=200,
+            log_every=64,
+            test_n=32,
+            device="cpu",
+        )
+        for ok in (True, False, True)
+    ]
     assert solved_count(runs) == 2 and solved_count([run for _, run in runs]) == 2
 
 
@@ -147,6 +199,7 @@ def test_fused_adam_takes_the_same_steps_as_adam():
     import torch
 
     from lstmlib.experiments import SequenceModel, _adam
+
     torch.manual_seed(0)
     models = [SequenceModel("lstm", 2, 4, 1) for _ in range(2)]
     models[1].load_state_dict(models[0].state_dict())

@@ -12,10 +12,15 @@ from lstmlib.training import generator, set_seed
 
 def _streams(seed=0):
     """One draw from each stream a chapter can use, for ``seed``."""
-    return (set_seed(seed).integers(1 << 30), float(torch.rand(1)), float(np.random.rand()),
-            rng(seed).integers(1 << 30), float(torch.rand(1, generator=generator(seed))),
-            lnp.Linear(3, 2, seed=seed).params["weight"][0, 0],
-            tuple(next(iter(Batches(np.arange(10), batch_size=10, seed=seed, to_tensor=False)))))
+    return (
+        set_seed(seed).integers(1 << 30),
+        float(torch.rand(1)),
+        float(np.random.rand()),
+        rng(seed).integers(1 << 30),
+        float(torch.rand(1, generator=generator(seed))),
+        lnp.Linear(3, 2, seed=seed).params["weight"][0, 0],
+        tuple(next(iter(Batches(np.arange(10), batch_size=10, seed=seed, to_tensor=False)))),
+    )
 
 
 def test_unset_means_no_shift(monkeypatch):
@@ -32,7 +37,7 @@ def test_shift_k_gives_the_streams_of_seed_plus_k(monkeypatch):
     monkeypatch.setenv("LSTMLIB_SEED_SHIFT", "3")
     assert derive_seed(0) == 3
     shifted_0 = _streams(0)
-    assert shifted_0 == unshifted_3          # every stream moved by the same amount
+    assert shifted_0 == unshifted_3  # every stream moved by the same amount
     assert all(a != b for a, b in zip(shifted_0, unshifted_0))
 
 

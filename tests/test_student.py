@@ -21,22 +21,27 @@ spec.loader.exec_module(make_student)
 def test_stub_replaces_the_marked_answer_only():
     source = "def f(x):\n    y = 1\n    # BEGIN SOLUTION\n    return x + y\n    # END SOLUTION\n\ncheck('f', f)"
     assert make_student.stub_solution(source, "cell") == (
-        "def f(x):\n    y = 1\n    raise NotImplementedError(\"exercise\")\n\ncheck('f', f)")
+        "def f(x):\n    y = 1\n    raise NotImplementedError(\"exercise\")\n\ncheck('f', f)"
+    )
 
 
-@pytest.mark.parametrize("source, message", [
-    ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", "must be inside a function"),
-    ("def f():\n    # BEGIN SOLUTION\n    return 1", "never closed"),
-    ("def f():\n    return 1\n    # END SOLUTION", "without"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", "must be inside a function"),
+        ("def f():\n    # BEGIN SOLUTION\n    return 1", "never closed"),
+        ("def f():\n    return 1\n    # END SOLUTION", "without"),
+    ],
+)
 def test_malformed_markers_are_reported(source, message):
     with pytest.raises(ValueError, match=message):
         make_student.stub_solution(source, "cell")
 
 
 def test_solution_dropdowns_are_removed_from_markdown():
-    text = ("```{exercise} E\n:label: e\n\nDo it.\n```\n\n```{solution} e\n:class: dropdown\n\nThe answer.\n```\n"
-            "\nAfter.")
+    text = (
+        "```{exercise} E\n:label: e\n\nDo it.\n```\n\n```{solution} e\n:class: dropdown\n\nThe answer.\n```\n\nAfter."
+    )
     stripped = make_student.SOLUTION_BLOCK.sub("", text)
     assert "The answer" not in stripped and "Do it." in stripped and "After." in stripped
 
@@ -70,15 +75,17 @@ def test_student_edition_html_hides_solutions(tmp_path):
     # Build the first chapter's teacher version (solutions present in the source) with the student
     # configuration: the HTML must show the exercises but none of the solutions.
     shutil.copy(ROOT / "book" / "00_how_to_use.ipynb", dest / "book" / "00_how_to_use.ipynb")
-    (dest / "_toc.yml").write_text("format: jb-book\nroot: book/index\nchapters:\n"
-                                   "  - file: book/00_how_to_use\n  - file: book/bibliography\n")
+    (dest / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/index\nchapters:\n  - file: book/00_how_to_use\n  - file: book/bibliography\n"
+    )
     config = (dest / "_config.yml").read_text().replace("execute_notebooks: force", "execute_notebooks: 'off'")
     (dest / "_config.yml").write_text(config)
     jb = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run([str(jb), "build", str(dest), "-W", "-n", "--keep-going"],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(jb), "build", str(dest), "-W", "-n", "--keep-going"], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = (dest / "_build" / "html" / "book" / "00_how_to_use.html").read_text()
-    assert "Reading shapes" in html                       # the exercise is there
-    assert "(40, 16, 300)" not in html                    # its solution is not
+    assert "Reading shapes" in html  # the exercise is there
+    assert "(40, 16, 300)" not in html  # its solution is not
     assert "student edition" in html

@@ -56,8 +56,16 @@ def test_fit_learns_and_records_history():
     val = Batches(x, y, batch_size=64, axes=(1, 0), shuffle=False)
     set_seed(0)
     model = Tiny()
-    hist = fit(model, mse, Batches(x, y, batch_size=16, axes=(1, 0)), epochs=40, lr=2e-2, clip=1.0,
-               val_batches=val, metric=lambda m, b: float((m(b[0]) - b[1]).abs().mean()))
+    hist = fit(
+        model,
+        mse,
+        Batches(x, y, batch_size=16, axes=(1, 0)),
+        epochs=40,
+        lr=2e-2,
+        clip=1.0,
+        val_batches=val,
+        metric=lambda m, b: float((m(b[0]) - b[1]).abs().mean()),
+    )
     assert len(hist.loss) == len(hist.val_loss) == len(hist.metric) == 40 and hist.steps == 160
     assert hist.val_loss[-1] < 0.1 * hist.val_loss[0]
     assert hist.best == int(np.argmin(hist.val_loss))
@@ -75,11 +83,13 @@ def test_steps_and_clipping():
     orig = opt.step
 
     def record(*a, **k):
-        norms.append(torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters())).item())
+        norms.append(torch.sqrt(sum((p.grad**2).sum() for p in model.parameters())).item())
         return orig(*a, **k)
+
     opt.step = record
-    fit(model, lambda m, b: 100 * mse(m, b), Batches(x, y, batch_size=16, axes=(1, 0)), steps=3,
-        optimizer=opt, clip=0.5)
+    fit(
+        model, lambda m, b: 100 * mse(m, b), Batches(x, y, batch_size=16, axes=(1, 0)), steps=3, optimizer=opt, clip=0.5
+    )
     assert max(norms) == pytest.approx(0.5, rel=1e-4)
 
 
@@ -89,10 +99,12 @@ def test_early_stopping_restores_best():
     model = Tiny()
     # a validation set with the wrong targets: its loss rises as training fits the training set
     bad_val = Batches(x, -y, batch_size=64, axes=(1, 0), shuffle=False)
-    hist = fit(model, mse, Batches(x, y, batch_size=16, axes=(1, 0)), epochs=50, lr=2e-2,
-               val_batches=bad_val, early_stopping=2)
+    hist = fit(
+        model, mse, Batches(x, y, batch_size=16, axes=(1, 0)), epochs=50, lr=2e-2, val_batches=bad_val, early_stopping=2
+    )
     assert hist.stopped_early and len(hist.val_loss) == hist.best + 3
     from lstmlib.training import evaluate
+
     assert evaluate(model, mse, bad_val)[0] == pytest.approx(hist.val_loss[hist.best], rel=1e-5)
 
 
@@ -131,6 +143,7 @@ def test_checkpoint_from_a_different_architecture(tmp_path):
         def __init__(self):
             super().__init__()
             self.w = torch.nn.Linear(2, 2)
+
     with pytest.raises(ValueError, match="different architecture.*Other.*Tiny"):
         load_checkpoint(path, Other())
     torch.save({"a": torch.zeros(1)}, tmp_path / "plain.pt")

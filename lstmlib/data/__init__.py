@@ -21,6 +21,17 @@ from .batching import Batches, SequenceBatches, mask_from_lengths, pad_sequences
 from .vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Vocab, char_tokenize, detokenize, word_tokenize
 
 __all__ = [
-    "Batches", "SequenceBatches", "mask_from_lengths", "pad_sequences", "split_indices",
-    "Vocab", "char_tokenize", "word_tokenize", "detokenize", "PAD_ID", "BOS_ID", "EOS_ID", "UNK_ID",
+    "Batches",
+    "SequenceBatches",
+    "mask_from_lengths",
+    "pad_sequences",
+    "split_indices",
+    "Vocab",
+    "char_tokenize",
+    "word_tokenize",
+    "detokenize",
+    "PAD_ID",
+    "BOS_ID",
+    "EOS_ID",
+    "UNK_ID",
 ]

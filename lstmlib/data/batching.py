@@ -7,9 +7,8 @@ torch is imported only when tensors are asked for, so NumPy-only chapters do not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -52,6 +51,7 @@ def mask_from_lengths(lengths, T: int | None = None):
     """(T, B) boolean mask, True where t < lengths[b]; a tensor for a tensor, else a NumPy array."""
     if _is_tensor(lengths):
         import torch
+
         T = int(lengths.max()) if T is None else T
         return torch.arange(T, device=lengths.device)[:, None] < lengths[None, :]
     lengths = np.asarray(lengths)
@@ -90,8 +90,16 @@ class Batches:
         tuples of batches, one per array, or the batch itself when one array was given.
     """
 
-    def __init__(self, *arrays, batch_size: int, axes=None, shuffle: bool = True, seed: int = 0,
-                 drop_last: bool = False, to_tensor: bool = True):
+    def __init__(
+        self,
+        *arrays,
+        batch_size: int,
+        axes=None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+        to_tensor: bool = True,
+    ):
         if not arrays:
             raise ValueError("Batches needs at least one array")
         self.axes = tuple(axes) if axes is not None else (0,) * len(arrays)
@@ -106,10 +114,16 @@ class Batches:
             raise ValueError(f"batch_size must be >= 1; got {batch_size}")
         if to_tensor:
             import torch
+
             arrays = [torch.as_tensor(a) for a in arrays]
         self.arrays = list(arrays)
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = (
-            sizes[0], batch_size, shuffle, seed, drop_last)
+            sizes[0],
+            batch_size,
+            shuffle,
+            seed,
+            drop_last,
+        )
         self._passes = 0
 
     def __len__(self) -> int:
@@ -122,7 +136,7 @@ class Batches:
             order = np.arange(self.n)
         self._passes += 1
         for start in range(0, len(self) * self.batch_size, self.batch_size):
-            idx = order[start: start + self.batch_size]
+            idx = order[start : start + self.batch_size]
             out = tuple(_take(a, idx, ax) for a, ax in zip(self.arrays, self.axes))
             yield out if len(out) > 1 else out[0]
 
@@ -134,6 +148,7 @@ def _is_tensor(x) -> bool:
 def _take(array, idx: np.ndarray, axis: int):
     if _is_tensor(array):
         import torch
+
         return array.index_select(axis, torch.as_tensor(idx, device=array.device))
     return np.take(array, idx, axis=axis)
 
@@ -152,24 +167,41 @@ class SequenceBatches:
         y a (B, ...) tensor, or a (T_y, B) tensor when targets are sequences.
     """
 
-    def __init__(self, sequences: Sequence, targets, *, batch_size: int, shuffle: bool = True,
-                 seed: int = 0, drop_last: bool = False, pad_value=PAD_ID):
+    def __init__(
+        self,
+        sequences: Sequence,
+        targets,
+        *,
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+        pad_value=PAD_ID,
+    ):
         if len(sequences) == 0:
             raise ValueError("sequences must hold at least one sequence; got an empty data set")
         if len(sequences) != len(targets):
             raise ValueError(f"targets must have {len(sequences)} entries, one per sequence; got {len(targets)}")
         self.sequences, self.pad_value = list(sequences), pad_value
-        self.targets_are_sequences = isinstance(targets, (list, tuple)) and len(targets) > 0 and \
-            np.ndim(targets[0]) >= 1
+        self.targets_are_sequences = (
+            isinstance(targets, (list, tuple)) and len(targets) > 0 and np.ndim(targets[0]) >= 1
+        )
         self.targets = list(targets) if self.targets_are_sequences else np.asarray(targets)
-        self._index = Batches(np.arange(len(sequences)), batch_size=batch_size, shuffle=shuffle,
-                              seed=seed, drop_last=drop_last, to_tensor=False)
+        self._index = Batches(
+            np.arange(len(sequences)),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            drop_last=drop_last,
+            to_tensor=False,
+        )
 
     def __len__(self) -> int:
         return len(self._index)
 
     def __iter__(self):
         import torch
+
         for idx in self._index:
             x, lengths = pad_sequences([self.sequences[i] for i in idx], self.pad_value)
             if self.targets_are_sequences:

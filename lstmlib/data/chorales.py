@@ -14,10 +14,10 @@ small LSTM learns to beat a baseline on in seconds.
 
 from __future__ import annotations
 
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -61,9 +61,15 @@ def _part_pitches(part: ET.Element) -> list[tuple[float, float, int]]:
                 voice = v if voice is None else voice
                 if v == voice:
                     pitch = el.find("pitch")
-                    midi = REST if pitch is None else (12 * (int(pitch.findtext("octave")) + 1)
-                                                        + _STEP[pitch.findtext("step")]
-                                                        + int(float(pitch.findtext("alter", "0"))))
+                    midi = (
+                        REST
+                        if pitch is None
+                        else (
+                            12 * (int(pitch.findtext("octave")) + 1)
+                            + _STEP[pitch.findtext("step")]
+                            + int(float(pitch.findtext("alter", "0")))
+                        )
+                    )
                     events.append((time, duration, midi))
                 time += duration
     return events
@@ -75,7 +81,7 @@ def _sample(events, steps: int, step: float) -> np.ndarray:
     for onset, duration, midi in events:
         lo = int(np.ceil(onset / step - 1e-9))
         hi = int(np.ceil((onset + duration) / step - 1e-9))
-        out[lo:min(hi, steps)] = midi
+        out[lo : min(hi, steps)] = midi
     return out
 
 
@@ -93,7 +99,7 @@ def read_chorale(path) -> tuple[np.ndarray, np.ndarray] | None:
     return _sample(soprano, steps, 0.5), _sample(bass, steps, 0.5)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_chorales(n: int | None = None) -> tuple[tuple[str, np.ndarray, np.ndarray], ...]:
     """The first ``n`` chorales with a soprano and a bass (all 403 if None), in file-name order.
 
@@ -148,5 +154,4 @@ def chorale_data(n: int = 100, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> Chor
     parts = split_indices(len(pairs), fractions, seed)
     if len(parts) != 3:
         raise ValueError(f"fractions must give train, val and test fractions; got {fractions}")
-    return ChoraleData(*([pairs[i] for i in idx] for idx in parts), sv, bv, tuple(c[0] for c in chorales),
-                       parts)
+    return ChoraleData(*([pairs[i] for i in idx] for idx in parts), sv, bv, tuple(c[0] for c in chorales), parts)

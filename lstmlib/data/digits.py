@@ -13,7 +13,7 @@ vector-to-sequence (image -> caption) chapter.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from .batching import split_indices
 __all__ = ["load_digits", "digit_sequences", "digit_captions", "number_words"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """All 1,797 digits.
 
@@ -53,6 +53,7 @@ def digit_sequences(fractions=(0.8, 0.1, 0.1), seed: int = 0):
 def number_words(number: int) -> str:
     """English words of a non-negative integer, lower case, hyphens as spaces: 42 -> ``"forty two"``."""
     from num2words import num2words
+
     return num2words(int(number), lang="en").replace("-", " ").replace(",", "")
 
 
@@ -87,6 +88,6 @@ def digit_captions(n: int, *, n_digits: int = 2, subset: str = "train", seed: in
     for i in range(n):
         for k in range(n_digits):
             digit = rng.integers(1 if (k == 0 and n_digits > 1) else 0, 10)
-            out[i, :, 8 * k: 8 * (k + 1)] = images[rng.choice(by_digit[digit])]
+            out[i, :, 8 * k : 8 * (k + 1)] = images[rng.choice(by_digit[digit])]
             numbers[i] = 10 * numbers[i] + digit
     return out, numbers, [number_words(v) for v in numbers]

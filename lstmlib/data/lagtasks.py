@@ -19,11 +19,19 @@ import functools
 import numpy as np
 
 __all__ = [
-    "adding_problem", "adding_success", "ADDING_TOLERANCE",
-    "temporal_order", "temporal_order_success",
-    "REBER_SYMBOLS", "reber_string", "embedded_reber_string", "reber_accepts", "embedded_reber",
+    "adding_problem",
+    "adding_success",
+    "ADDING_TOLERANCE",
+    "temporal_order",
+    "temporal_order_success",
+    "REBER_SYMBOLS",
+    "reber_string",
+    "embedded_reber_string",
+    "reber_accepts",
+    "embedded_reber",
     "reber_success",
-    "copy_task", "copy_success",
+    "copy_task",
+    "copy_success",
 ]
 
 
@@ -75,7 +83,7 @@ def adding_problem(n: int, T: int = 100, *, variant: str = "1997", seed: int = 0
         # All sequences at once (a batch is drawn every training step, so this is the hot path).
         lengths = rng.integers(T, T + T // 10 + 1, size=n)
         cols, steps = np.arange(n), np.arange(int(lengths.max()))[:, None]
-        inside = steps < lengths[None, :]                           # (T_max, B)
+        inside = steps < lengths[None, :]  # (T_max, B)
         values = rng.uniform(-1.0, 1.0, size=inside.shape) * inside
         first = rng.integers(0, 10, size=n)
         second = rng.integers(0, T // 2 - 1, size=n)  # one of the first T/2 - 1 still unmarked pairs
@@ -139,8 +147,8 @@ def temporal_order(n: int, *, n_relevant: int = 2, seed: int = 0):
     lengths = rng.integers(100, 111, size=n)
     cols, steps = np.arange(n), np.arange(int(lengths.max()))[:, None]
     symbols = rng.integers(0, 4, size=(len(steps), n))  # distractors a..d, all sequences at once
-    symbols[0, :] = 5                                    # E first
-    symbols[lengths - 1, cols] = 4                       # B last
+    symbols[0, :] = 5  # E first
+    symbols[lengths - 1, cols] = 4  # B last
     y = np.zeros(n, dtype=np.int64)
     for lo, hi in windows[n_relevant]:
         bits = rng.integers(0, 2, size=n)
@@ -210,8 +218,14 @@ def reber_accepts(s: str, *, embedded: bool = True) -> bool:
     """Whether ``s`` is a string of the (embedded) Reber grammar."""
     if not embedded:
         return _reber_next_sets(s) is not None
-    return (len(s) >= 4 and s[0] == "B" and s[-1] == "E" and s[1] in "TP" and s[-2] == s[1]
-            and _reber_next_sets(s[2:-2]) is not None)
+    return (
+        len(s) >= 4
+        and s[0] == "B"
+        and s[-1] == "E"
+        and s[1] in "TP"
+        and s[-2] == s[1]
+        and _reber_next_sets(s[2:-2]) is not None
+    )
 
 
 def _embedded_next_sets(s: str) -> list[set[str]]:
@@ -230,7 +244,7 @@ def _embedded_reber_strings(n: int, rng: np.random.Generator) -> list[str]:
         used += 1
         state, out = 0, []
         while state is not None:
-            if used + 1 >= len(draws):                   # the walk can loop: top the pool up
+            if used + 1 >= len(draws):  # the walk can loop: top the pool up
                 draws, used = np.concatenate([draws[used:], rng.random(32 * n)]), 0
             moves = _REBER[state]
             if len(moves) > 1:
@@ -299,6 +313,7 @@ def reber_success(outputs, targets, lengths, threshold: float = 0.5) -> float:
 
 # ----------------------------------------------------------------------------------------------------
 # Copy (memory) task
+
 
 def copy_task(n: int, *, delay: int = 50, length: int = 10, n_symbols: int = 8, seed: int = 0):
     """Copy task: read ``length`` symbols, wait ``delay`` steps, then write them back.

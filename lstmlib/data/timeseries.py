@@ -15,7 +15,7 @@ trend and yearly season) for the sequence-to-vector regression (next value from 
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -26,7 +26,7 @@ __all__ = ["load_series", "make_windows", "SERIES"]
 SERIES = {"sunspots": ("sunspots", "sunspots.csv"), "co2": ("co2", "co2.csv"), "nile": ("nile", "nile.csv")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_series(name: str) -> tuple[np.ndarray, np.ndarray]:
     """One series by name (``"sunspots"``, ``"co2"``, ``"nile"``).
 
@@ -70,9 +70,10 @@ def make_windows(values, window: int, horizon: int = 1):
     v2 = v[:, None] if v.ndim == 1 else v
     m = len(v2) - window - horizon + 1
     if window < 1 or horizon < 1 or m < 1:
-        raise ValueError(f"need window >= 1, horizon >= 1 and window + horizon <= {len(v2)}; "
-                         f"got window={window}, horizon={horizon}")
+        raise ValueError(
+            f"need window >= 1, horizon >= 1 and window + horizon <= {len(v2)}; got window={window}, horizon={horizon}"
+        )
     idx = np.arange(window)[:, None] + np.arange(m)[None, :]  # (T, M)
     x = v2[idx]
-    y = v[window + horizon - 1: window + horizon - 1 + m]
+    y = v[window + horizon - 1 : window + horizon - 1 + m]
     return np.ascontiguousarray(x), np.ascontiguousarray(y)

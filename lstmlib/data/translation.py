@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gettext
 import re
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -32,12 +32,14 @@ __all__ = ["number_pairs", "sphinx_pairs", "english_number", "french_number"]
 def english_number(n: int) -> str:
     """``42 -> "forty two"``: num2words' English, hyphens as spaces, no commas."""
     from num2words import num2words
+
     return num2words(int(n), lang="en").replace("-", " ").replace(",", "")
 
 
 def french_number(n: int) -> str:
     """``42 -> "quarante-deux"``: num2words' French cardinal, as written."""
     from num2words import num2words
+
     return num2words(int(n), lang="fr")
 
 
@@ -65,7 +67,7 @@ def number_pairs(n: int, low: int = 0, high: int = 1000, *, seed: int = 0, uniqu
 _PLACEHOLDER = re.compile(r"%|\{|<|\\|`")
 
 
-@lru_cache(maxsize=None)
+@cache
 def sphinx_pairs(plain: bool = True, max_chars: int | None = None) -> tuple[tuple[str, str], ...]:
     """(English, French) message pairs of Sphinx's French catalog, sorted by English message.
 
@@ -77,8 +79,7 @@ def sphinx_pairs(plain: bool = True, max_chars: int | None = None) -> tuple[tupl
     path = package_file("sphinx", "locale", "fr", "LC_MESSAGES", "sphinx.mo")
     with open(path, "rb") as f:
         catalog = gettext.GNUTranslations(f)._catalog  # msgid -> msgstr; plural forms are tuple keys
-    pairs = sorted((en.strip(), fr.strip()) for en, fr in catalog.items()
-                   if isinstance(en, str) and en and fr)
+    pairs = sorted((en.strip(), fr.strip()) for en, fr in catalog.items() if isinstance(en, str) and en and fr)
     if plain:
         pairs = [(en, fr) for en, fr in pairs if not _PLACEHOLDER.search(en + fr)]
     if max_chars is not None:

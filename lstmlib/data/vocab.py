@@ -62,8 +62,15 @@ class Vocab:
             raise ValueError("tokens must be distinct")
 
     @classmethod
-    def build(cls, texts: Iterable[str], level: str = "char", *, min_freq: int = 1,
-              max_size: int | None = None, lower: bool = True) -> "Vocab":
+    def build(
+        cls,
+        texts: Iterable[str],
+        level: str = "char",
+        *,
+        min_freq: int = 1,
+        max_size: int | None = None,
+        lower: bool = True,
+    ) -> Vocab:
         """Vocabulary of the tokens of ``texts`` seen at least ``min_freq`` times, most frequent first
         (ties alphabetically), at most ``max_size`` tokens including the 4 specials."""
         tokenize = char_tokenize if level == "char" else (lambda s: word_tokenize(s, lower))
@@ -93,7 +100,7 @@ class Vocab:
         """Text of ``ids`` (a list, NumPy array or tensor of ints). Stops at the first ``<eos>`` and
         drops ``<pad>``/``<bos>`` unless told otherwise. Raises ValueError for an id outside [0, V)."""
         tokens = []
-        for i in (ids.tolist() if hasattr(ids, "tolist") else ids):
+        for i in ids.tolist() if hasattr(ids, "tolist") else ids:
             i = int(i)
             if not 0 <= i < len(self.itos):
                 raise ValueError(f"token id must be in [0, {len(self.itos)}); got {i}")

@@ -14,8 +14,8 @@ still raises ``NotImplementedError`` (the stub of a student notebook), and succe
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -24,22 +24,22 @@ __all__ = ["Exercise", "CheckResult", "register", "check", "run_check", "EXERCIS
 
 @dataclass(frozen=True)
 class Exercise:
-    name: str                        # the id a chapter passes to check(), e.g. "lstm-forget-gate"
-    reference: Callable              # the correct behaviour
-    cases: Callable[[], list]        # () -> [(description, args_tuple), ...], deterministic
-    wrong_answers: tuple = ()        # plausible mistakes the check must reject (tested)
-    rtol: float = 1e-6               # relative tolerance of the comparison
-    atol: float = 1e-8               # absolute tolerance of the comparison
-    hint: str = ""                   # one line shown when a case fails
+    name: str  # the id a chapter passes to check(), e.g. "lstm-forget-gate"
+    reference: Callable  # the correct behaviour
+    cases: Callable[[], list]  # () -> [(description, args_tuple), ...], deterministic
+    wrong_answers: tuple = ()  # plausible mistakes the check must reject (tested)
+    rtol: float = 1e-6  # relative tolerance of the comparison
+    atol: float = 1e-8  # absolute tolerance of the comparison
+    hint: str = ""  # one line shown when a case fails
 
 
 @dataclass
 class CheckResult:
-    name: str                        # exercise id
-    status: str                      # "passed", "failed" or "not solved"
-    passed_cases: int = 0            # how many cases passed before the first failure
-    total_cases: int = 0             # how many cases there are
-    message: str = ""                # what a student reads
+    name: str  # exercise id
+    status: str  # "passed", "failed" or "not solved"
+    passed_cases: int = 0  # how many cases passed before the first failure
+    total_cases: int = 0  # how many cases there are
+    message: str = ""  # what a student reads
     details: list = field(default_factory=list)
 
     @property
@@ -102,9 +102,11 @@ def _compare(expected, got, rtol, atol, where="answer"):
             return f"{where}: expected numbers, got dtype {got_arr.dtype}"
         if not np.allclose(got_arr, exp_arr, rtol=rtol, atol=atol):
             worst = np.unravel_index(np.argmax(np.abs(got_arr - exp_arr)), exp_arr.shape) if exp_arr.shape else ()
-            return (f"{where}: values differ (largest difference at index {tuple(int(i) for i in worst)}: "
-                    f"expected {exp_arr[worst]:.6g}, got {got_arr[worst]:.6g})\n"
-                    f"  expected {_describe(exp_arr)}\n  got      {_describe(got_arr)}")
+            return (
+                f"{where}: values differ (largest difference at index {tuple(int(i) for i in worst)}: "
+                f"expected {exp_arr[worst]:.6g}, got {got_arr[worst]:.6g})\n"
+                f"  expected {_describe(exp_arr)}\n  got      {_describe(got_arr)}"
+            )
         return None
     if expected != got:
         return f"{where}: expected {_describe(expected)}, got {_describe(got)}"
@@ -125,18 +127,33 @@ def run_check(name: str, answer: Callable) -> CheckResult:
         try:
             got = answer(*args)
         except NotImplementedError:
-            return CheckResult(name, "not solved", k, len(cases),
-                               f"{name}: not yet solved — replace the `raise NotImplementedError` with your answer.")
+            return CheckResult(
+                name,
+                "not solved",
+                k,
+                len(cases),
+                f"{name}: not yet solved — replace the `raise NotImplementedError` with your answer.",
+            )
         except Exception as error:  # the student's code raised: say where, but do not crash the notebook
             last = traceback.extract_tb(error.__traceback__)[-1]
-            return CheckResult(name, "failed", k, len(cases),
-                               f"{name}: case {k + 1}/{len(cases)} ({description}) raised "
-                               f"{type(error).__name__}: {error} (line {last.lineno})")
+            return CheckResult(
+                name,
+                "failed",
+                k,
+                len(cases),
+                f"{name}: case {k + 1}/{len(cases)} ({description}) raised "
+                f"{type(error).__name__}: {error} (line {last.lineno})",
+            )
         problem = _compare(expected, got, ex.rtol, ex.atol)
         if problem:
             hint = f"\n  hint: {ex.hint}" if ex.hint else ""
-            return CheckResult(name, "failed", k, len(cases),
-                               f"{name}: case {k + 1}/{len(cases)} failed ({description})\n  {problem}{hint}")
+            return CheckResult(
+                name,
+                "failed",
+                k,
+                len(cases),
+                f"{name}: case {k + 1}/{len(cases)} failed ({description})\n  {problem}{hint}",
+            )
     return CheckResult(name, "passed", len(cases), len(cases), f"{name}: all {len(cases)} cases passed.")
 
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ..numpy.layers import affine_backward, affine_forward
 from ..numpy.activations import relu_backward
+from ..numpy.layers import affine_backward, affine_forward
 from ._core import Exercise, register
 
 
@@ -31,10 +31,12 @@ def _mean_bias(x, W, b, dout):  # averages the bias gradient instead of summing 
     return dz @ W, dz.T @ x, dz.mean(axis=0)
 
 
-register(Exercise(
-    name="relu-layer-backward",
-    reference=_relu_layer_backward,
-    cases=_cases,
-    wrong_answers=(_no_mask, _mean_bias),
-    hint="dz = dout * (z > 0) with z = x @ W.T + b; then dx = dz @ W, dW = dz.T @ x, db = dz.sum(axis=0)",
-))
+register(
+    Exercise(
+        name="relu-layer-backward",
+        reference=_relu_layer_backward,
+        cases=_cases,
+        wrong_answers=(_no_mask, _mean_bias),
+        hint="dz = dout * (z > 0) with z = x @ W.T + b; then dx = dz @ W, dW = dz.T @ x, db = dz.sum(axis=0)",
+    )
+)

@@ -15,20 +15,28 @@ def _cases():
     rng = np.random.default_rng(2)
     cases = []
     for b, d, h in [(1, 2, 2), (3, 4, 5), (2, 1, 3), (4, 3, 3)]:
-        args = (rng.standard_normal((b, d)), rng.standard_normal((b, h)), rng.standard_normal((h, d)),
-                rng.standard_normal((h, h)), rng.standard_normal(h), rng.standard_normal(h))
+        args = (
+            rng.standard_normal((b, d)),
+            rng.standard_normal((b, h)),
+            rng.standard_normal((h, d)),
+            rng.standard_normal((h, h)),
+            rng.standard_normal(h),
+            rng.standard_normal(h),
+        )
         cases.append((f"B={b}, D={d}, H={h}", args))
     return cases
 
 
-register(Exercise(
-    name="rnn-step",
-    reference=_rnn_step,
-    cases=_cases,
-    wrong_answers=(
-        lambda x, h, W_ih, W_hh, b_ih, b_hh: np.tanh(x @ W_ih.T + b_ih + h @ W_hh + b_hh),    # W_hh not transposed
-        lambda x, h, W_ih, W_hh, b_ih, b_hh: x @ W_ih.T + b_ih + h @ W_hh.T + b_hh,            # no tanh
-        lambda x, h, W_ih, W_hh, b_ih, b_hh: np.tanh(x @ W_ih.T + h @ W_hh.T + b_hh),          # a bias forgotten
-    ),
-    hint="np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh): rows are examples, so every matrix is transposed",
-))
+register(
+    Exercise(
+        name="rnn-step",
+        reference=_rnn_step,
+        cases=_cases,
+        wrong_answers=(
+            lambda x, h, W_ih, W_hh, b_ih, b_hh: np.tanh(x @ W_ih.T + b_ih + h @ W_hh + b_hh),  # W_hh not transposed
+            lambda x, h, W_ih, W_hh, b_ih, b_hh: x @ W_ih.T + b_ih + h @ W_hh.T + b_hh,  # no tanh
+            lambda x, h, W_ih, W_hh, b_ih, b_hh: np.tanh(x @ W_ih.T + h @ W_hh.T + b_hh),  # a bias forgotten
+        ),
+        hint="np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh): rows are examples, so every matrix is transposed",
+    )
+)

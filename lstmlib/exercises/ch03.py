@@ -50,10 +50,12 @@ def _transposed(h, W_hh, d_last):  # multiplies by W_hh^T in the batch form
     return deltas
 
 
-register(Exercise(
-    name="bptt-deltas",
-    reference=_bptt_deltas,
-    cases=_cases,
-    wrong_answers=(_wrong_state, _no_tanh, _transposed),
-    hint="deltas[t - 1] = (deltas[t] * (1 - h[t] ** 2)) @ W_hh, for t from T - 1 down to 1",
-))
+register(
+    Exercise(
+        name="bptt-deltas",
+        reference=_bptt_deltas,
+        cases=_cases,
+        wrong_answers=(_wrong_state, _no_tanh, _transposed),
+        hint="deltas[t - 1] = (deltas[t] * (1 - h[t] ** 2)) @ W_hh, for t from T - 1 down to 1",
+    )
+)

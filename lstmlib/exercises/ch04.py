@@ -4,9 +4,9 @@ import numpy as np
 
 from ._core import Exercise, register
 
-
 # ---------------------------------------------------------------------------------------------------
 # 04: sequence -> vector. The hidden state at each sequence's own last step, from padded outputs.
+
 
 def _last_states(output, lengths):
     """output (T, B, H), lengths (B,) -> (B, H): output[lengths[b] - 1, b] for each b."""
@@ -17,25 +17,30 @@ def _last_states_cases():
     rng = np.random.default_rng(4)
     cases = []
     for T, B, H, lengths in [(5, 3, 2, [5, 2, 3]), (4, 1, 3, [1]), (6, 4, 1, [6, 6, 1, 4]), (3, 2, 4, [3, 3])]:
-        cases.append((f"T={T}, B={B}, H={H}, lengths={lengths}",
-                      (rng.standard_normal((T, B, H)), np.array(lengths))))
+        cases.append((f"T={T}, B={B}, H={H}, lengths={lengths}", (rng.standard_normal((T, B, H)), np.array(lengths))))
     return cases
 
 
-register(Exercise(
-    name="arch-last-states",
-    reference=_last_states,
-    cases=_last_states_cases,
-    wrong_answers=(lambda output, lengths: output[-1],                                  # reads the padding
-                   lambda output, lengths: output[np.minimum(np.asarray(lengths), output.shape[0] - 1),
-                                                  np.arange(output.shape[1])],         # off by one
-                   lambda output, lengths: output[np.asarray(lengths) - 1].mean(1)),  # mixes the batch
-    hint="sequence b ends at step lengths[b] - 1 (counting from 0); index time and batch together",
-))
+register(
+    Exercise(
+        name="arch-last-states",
+        reference=_last_states,
+        cases=_last_states_cases,
+        wrong_answers=(
+            lambda output, lengths: output[-1],  # reads the padding
+            lambda output, lengths: output[
+                np.minimum(np.asarray(lengths), output.shape[0] - 1), np.arange(output.shape[1])
+            ],  # off by one
+            lambda output, lengths: output[np.asarray(lengths) - 1].mean(1),
+        ),  # mixes the batch
+        hint="sequence b ends at step lengths[b] - 1 (counting from 0); index time and batch together",
+    )
+)
 
 
 # ---------------------------------------------------------------------------------------------------
 # 04b: vector -> sequence. Teacher forcing: decoder inputs and targets from a padded caption batch.
+
 
 def _teacher_forcing(tokens):
     """tokens (T, B) = <bos> caption <eos> <pad>... -> (inputs (T-1, B), targets (T-1, B))."""
@@ -50,19 +55,24 @@ def _teacher_forcing_cases():
     ]
 
 
-register(Exercise(
-    name="arch-teacher-forcing",
-    reference=_teacher_forcing,
-    cases=_teacher_forcing_cases,
-    wrong_answers=(lambda tokens: (tokens, tokens),                 # predicts the token it is given
-                   lambda tokens: (tokens[1:], tokens[:-1]),        # shifted the wrong way
-                   lambda tokens: (tokens[:-1], tokens[:-1])),
-    hint="at step t the decoder reads token t and must predict token t + 1",
-))
+register(
+    Exercise(
+        name="arch-teacher-forcing",
+        reference=_teacher_forcing,
+        cases=_teacher_forcing_cases,
+        wrong_answers=(
+            lambda tokens: (tokens, tokens),  # predicts the token it is given
+            lambda tokens: (tokens[1:], tokens[:-1]),  # shifted the wrong way
+            lambda tokens: (tokens[:-1], tokens[:-1]),
+        ),
+        hint="at step t the decoder reads token t and must predict token t + 1",
+    )
+)
 
 
 # ---------------------------------------------------------------------------------------------------
 # 04c: sequence -> sequence. Accuracy over real steps only, ignoring the padding.
+
 
 def _masked_accuracy(predictions, targets, pad_id=0):
     """Fraction of non-pad target steps where predictions (T, B) equal targets (T, B)."""
@@ -78,28 +88,33 @@ def _masked_accuracy_cases():
         lengths = rng.integers(1, T + 1, size=B)
         targets[np.arange(T)[:, None] >= lengths[None, :]] = 0
         predictions = np.where(rng.random((T, B)) < 0.5, targets, rng.integers(0, 9, size=(T, B)))
-        predictions[targets == 0] = 0                        # a model often predicts pad on pads
+        predictions[targets == 0] = 0  # a model often predicts pad on pads
         cases.append((f"T={T}, B={B}, padded to lengths {lengths.tolist()}", (predictions, targets)))
     return cases
 
 
-register(Exercise(
-    name="arch-masked-accuracy",
-    reference=_masked_accuracy,
-    cases=_masked_accuracy_cases,
-    wrong_answers=(lambda p, t, pad_id=0: float((p == t).mean()),            # pads count as right
-                   lambda p, t, pad_id=0: float((p == t).all(0).mean())),   # whole sequences
-    hint="build a mask of the real steps (targets != pad_id) and average only there",
-))
+register(
+    Exercise(
+        name="arch-masked-accuracy",
+        reference=_masked_accuracy,
+        cases=_masked_accuracy_cases,
+        wrong_answers=(
+            lambda p, t, pad_id=0: float((p == t).mean()),  # pads count as right
+            lambda p, t, pad_id=0: float((p == t).all(0).mean()),
+        ),  # whole sequences
+        hint="build a mask of the real steps (targets != pad_id) and average only there",
+    )
+)
 
 
 # ---------------------------------------------------------------------------------------------------
 # 04d: encoder-decoder. One step of beam search.
 
+
 def _beam_step(scores, log_probs, beam_size):
     """scores (k,) summed log-probs of the k beams, log_probs (k, V) of the next token.
     Returns (beam (n,), token (n,), new_score (n,)) of the n = beam_size best extensions, best first."""
-    total = scores[:, None] + log_probs                    # (k, V)
+    total = scores[:, None] + log_probs  # (k, V)
     flat = np.argsort(-total, axis=None, kind="stable")[:beam_size]
     beam, token = np.divmod(flat, log_probs.shape[1])
     return beam, token, total[beam, token]
@@ -116,7 +131,7 @@ def _beam_step_cases():
     return cases
 
 
-def _per_beam_best(scores, log_probs, beam_size):   # extends each beam by its own best token only
+def _per_beam_best(scores, log_probs, beam_size):  # extends each beam by its own best token only
     token = log_probs.argmax(1)
     total = scores + log_probs[np.arange(len(scores)), token]
     order = np.argsort(-total, kind="stable")[:beam_size]
@@ -129,10 +144,12 @@ def _forget_history(scores, log_probs, beam_size):  # ranks by the last token's 
     return beam, token, scores[beam] + log_probs[beam, token]
 
 
-register(Exercise(
-    name="arch-beam-step",
-    reference=_beam_step,
-    cases=_beam_step_cases,
-    wrong_answers=(_per_beam_best, _forget_history),
-    hint="add each beam's score to its row of log-probabilities, then take the best beam_size of all k*V",
-))
+register(
+    Exercise(
+        name="arch-beam-step",
+        reference=_beam_step,
+        cases=_beam_step_cases,
+        wrong_answers=(_per_beam_best, _forget_history),
+        hint="add each beam's score to its row of log-probabilities, then take the best beam_size of all k*V",
+    )
+)

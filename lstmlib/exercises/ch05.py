@@ -57,11 +57,13 @@ def _x_first(W, b, h_prev, c_prev, x):  # [x, h] instead of [h, x]
     return sigmoid(a_o) * np.tanh(c), c
 
 
-register(Exercise(
-    name="lstm-step-concat",
-    reference=_lstm_step_concat,
-    cases=_cases,
-    wrong_answers=(_no_sigmoids, _notes_order, _no_tanh_on_c, _x_first),
-    hint="a = [h_prev, x] @ W.T + b; blocks of H columns are i, f, g, o; σ on i, f, o, tanh on g; "
-         "c = f*c_prev + i*g; h = o*tanh(c)",
-))
+register(
+    Exercise(
+        name="lstm-step-concat",
+        reference=_lstm_step_concat,
+        cases=_cases,
+        wrong_answers=(_no_sigmoids, _notes_order, _no_tanh_on_c, _x_first),
+        hint="a = [h_prev, x] @ W.T + b; blocks of H columns are i, f, g, o; σ on i, f, o, tanh on g; "
+        "c = f*c_prev + i*g; h = o*tanh(c)",
+    )
+)

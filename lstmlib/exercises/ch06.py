@@ -20,8 +20,8 @@ def _cases():
     cases = []
     for B, H in [(1, 2), (3, 4), (2, 5)]:
         a = rng.standard_normal((B, 4 * H)) * 1.5  # pre-activations, stacked i, f, g, o
-        i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 3 * H:])
-        g = np.tanh(a[:, 2 * H:3 * H])
+        i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H]), sigmoid(a[:, 3 * H :])
+        g = np.tanh(a[:, 2 * H : 3 * H])
         c_prev = rng.standard_normal((B, H))
         c = f * c_prev + i * g
         dh, dc_next = rng.standard_normal((B, H)), rng.standard_normal((B, H))
@@ -44,21 +44,23 @@ def _wrong_candidate_derivative(dh, dc_next, c_prev, i, f, g, o, c):  # 1 - g in
     da, dc_prev = _lstm_gate_grads(dh, dc_next, c_prev, i, f, g, o, c)
     H = g.shape[1]
     da = da.copy()
-    da[:, 2 * H:3 * H] = da[:, 2 * H:3 * H] / (1 - g**2) * (1 - g)
+    da[:, 2 * H : 3 * H] = da[:, 2 * H : 3 * H] / (1 - g**2) * (1 - g)
     return da, dc_prev
 
 
 def _notes_order(dh, dc_next, c_prev, i, f, g, o, c):  # blocks stacked f, i, g, o
     da, dc_prev = _lstm_gate_grads(dh, dc_next, c_prev, i, f, g, o, c)
     H = g.shape[1]
-    return np.concatenate([da[:, H:2 * H], da[:, :H], da[:, 2 * H:]], axis=1), dc_prev
+    return np.concatenate([da[:, H : 2 * H], da[:, :H], da[:, 2 * H :]], axis=1), dc_prev
 
 
-register(Exercise(
-    name="lstm-gate-grads",
-    reference=_lstm_gate_grads,
-    cases=_cases,
-    wrong_answers=(_no_highway, _no_tanh_derivative, _wrong_candidate_derivative, _notes_order),
-    hint="dc = dc_next + dh*o*(1 - tanh(c)**2); then do, df, di, dg; multiply by σ' or tanh'; "
-         "stack i, f, g, o; dc_prev = dc*f",
-))
+register(
+    Exercise(
+        name="lstm-gate-grads",
+        reference=_lstm_gate_grads,
+        cases=_cases,
+        wrong_answers=(_no_highway, _no_tanh_derivative, _wrong_candidate_derivative, _notes_order),
+        hint="dc = dc_next + dh*o*(1 - tanh(c)**2); then do, df, di, dg; multiply by σ' or tanh'; "
+        "stack i, f, g, o; dc_prev = dc*f",
+    )
+)

@@ -8,7 +8,7 @@ from ._core import Exercise, register
 def _cell_path_gain(f):
     """Forget gates f (T, H), f[t] = f_{t+1} -> gains (T, H): gains[k] = f_T * f_{T-1} * ... * f_{T-k+1},
     the diagonal of dC_T / dC_{T-k} along the cell's direct path (gains[0] = 1)."""
-    newest_first = f[::-1]                                          # f_T, f_{T-1}, ..., f_1
+    newest_first = f[::-1]  # f_T, f_{T-1}, ..., f_1
     return np.concatenate([np.ones((1, f.shape[1])), np.cumprod(newest_first[:-1], axis=0)], axis=0)
 
 
@@ -23,14 +23,16 @@ def _cases():
     ]
 
 
-register(Exercise(
-    name="lstm-cell-path-gain",
-    reference=_cell_path_gain,
-    cases=_cases,
-    wrong_answers=(
-        lambda f: np.cumprod(f[::-1], axis=0),                     # includes f_{T-k}: one factor too many
-        lambda f: np.concatenate([np.ones((1, f.shape[1])), np.cumprod(f[:-1], axis=0)], axis=0),  # from the start
-        lambda f: np.concatenate([np.ones((1, f.shape[1])), 1 + np.cumsum(f[::-1][:-1] - 1, axis=0)], axis=0),
-    ),
-    hint="gains[0] = 1; each step further back multiplies by one more forget gate, newest first",
-))
+register(
+    Exercise(
+        name="lstm-cell-path-gain",
+        reference=_cell_path_gain,
+        cases=_cases,
+        wrong_answers=(
+            lambda f: np.cumprod(f[::-1], axis=0),  # includes f_{T-k}: one factor too many
+            lambda f: np.concatenate([np.ones((1, f.shape[1])), np.cumprod(f[:-1], axis=0)], axis=0),  # from the start
+            lambda f: np.concatenate([np.ones((1, f.shape[1])), 1 + np.cumsum(f[::-1][:-1] - 1, axis=0)], axis=0),
+        ),
+        hint="gains[0] = 1; each step further back multiplies by one more forget gate, newest first",
+    )
+)

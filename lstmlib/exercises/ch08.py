@@ -28,18 +28,20 @@ def _naive_softmax(logits, tau):
     return e / e.sum(axis=1, keepdims=True)
 
 
-register(Exercise(
-    name="temperature-softmax",
-    reference=_softmax_with_temperature,
-    cases=_softmax_cases,
-    wrong_answers=(
-        lambda logits, tau: _softmax_with_temperature(logits * tau, 1.0),   # multiplies by tau
-        lambda logits, tau: _softmax_with_temperature(logits, 1.0),         # ignores tau
-        _naive_softmax,                                                     # overflows near 1000
-        lambda logits, tau: _softmax_with_temperature(logits.T, tau).T,     # normalizes columns
-    ),
-    hint="divide the logits by tau, subtract each row's maximum, exponentiate, divide by the row sum",
-))
+register(
+    Exercise(
+        name="temperature-softmax",
+        reference=_softmax_with_temperature,
+        cases=_softmax_cases,
+        wrong_answers=(
+            lambda logits, tau: _softmax_with_temperature(logits * tau, 1.0),  # multiplies by tau
+            lambda logits, tau: _softmax_with_temperature(logits, 1.0),  # ignores tau
+            _naive_softmax,  # overflows near 1000
+            lambda logits, tau: _softmax_with_temperature(logits.T, tau).T,  # normalizes columns
+        ),
+        hint="divide the logits by tau, subtract each row's maximum, exponentiate, divide by the row sum",
+    )
+)
 
 
 def _forget_bias(bias_ih, bias_hh, value):
@@ -47,8 +49,8 @@ def _forget_bias(bias_ih, bias_hh, value):
     bias_ih's f quarter = value, bias_hh's f quarter = 0, the other gates unchanged."""
     H = bias_ih.shape[0] // 4
     b_ih, b_hh = bias_ih.copy(), bias_hh.copy()
-    b_ih[H:2 * H] = value
-    b_hh[H:2 * H] = 0.0
+    b_ih[H : 2 * H] = value
+    b_hh[H : 2 * H] = 0.0
     return b_ih, b_hh
 
 
@@ -63,15 +65,15 @@ def _forget_cases():
 def _both_set(bias_ih, bias_hh, value):
     H = bias_ih.shape[0] // 4
     b_ih, b_hh = bias_ih.copy(), bias_hh.copy()
-    b_ih[H:2 * H] = value
-    b_hh[H:2 * H] = value          # b_f = 2 * value in total
+    b_ih[H : 2 * H] = value
+    b_hh[H : 2 * H] = value  # b_f = 2 * value in total
     return b_ih, b_hh
 
 
 def _wrong_quarter(bias_ih, bias_hh, value):
     H = bias_ih.shape[0] // 4
     b_ih, b_hh = bias_ih.copy(), bias_hh.copy()
-    b_ih[:H] = value               # the input gate: torch's order is i, f, g, o
+    b_ih[:H] = value  # the input gate: torch's order is i, f, g, o
     b_hh[:H] = 0.0
     return b_ih, b_hh
 
@@ -79,15 +81,17 @@ def _wrong_quarter(bias_ih, bias_hh, value):
 def _added(bias_ih, bias_hh, value):
     H = bias_ih.shape[0] // 4
     b_ih = bias_ih.copy()
-    b_ih[H:2 * H] += value         # shifts the random init instead of setting b_f
+    b_ih[H : 2 * H] += value  # shifts the random init instead of setting b_f
     return b_ih, bias_hh.copy()
 
 
-register(Exercise(
-    name="forget-gate-bias",
-    reference=_forget_bias,
-    cases=_forget_cases,
-    wrong_answers=(_both_set, _wrong_quarter, _added),
-    hint="gates are stacked i, f, g, o: the forget gate is rows H:2H; the two biases add up, so set one "
-         "to the value and the other to 0",
-))
+register(
+    Exercise(
+        name="forget-gate-bias",
+        reference=_forget_bias,
+        cases=_forget_cases,
+        wrong_answers=(_both_set, _wrong_quarter, _added),
+        hint="gates are stacked i, f, g, o: the forget gate is rows H:2H; the two biases add up, so set one "
+        "to the value and the other to 0",
+    )
+)

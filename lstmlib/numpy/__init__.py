@@ -14,29 +14,74 @@ Input policy of the layer classes (``RNN``, ``LSTM``, ``GRU``, ``Linear``, ``MLP
 - ``backward`` before ``forward`` raises ValueError; ``backward`` overwrites ``.grads`` (no accumulation).
 """
 
-from .activations import (relu, relu_backward, sigmoid, sigmoid_backward, softmax, softmax_backward,
-                          tanh, tanh_backward)
+from .activations import relu, relu_backward, sigmoid, sigmoid_backward, softmax, softmax_backward, tanh, tanh_backward
 from .gradcheck import check_gradients, check_module_gradients, numerical_gradient_array, rel_error
 from .gru import GRU, gru_backward, gru_forward, gru_step_backward, gru_step_forward
-from .layers import (Embedding, Linear, affine_backward, affine_forward, embedding_backward,
-                     embedding_forward)
+from .layers import Embedding, Linear, affine_backward, affine_forward, embedding_backward, embedding_forward
 from .losses import cross_entropy_loss, mse_loss, sequence_cross_entropy_loss
-from .lstm import (LSTM, LSTMCache, LSTMStepCache, concat_weights, lstm_backward, lstm_forward, lstm_step_backward,
-                   lstm_step_forward, split_gates, split_weights)
+from .lstm import (
+    LSTM,
+    LSTMCache,
+    LSTMStepCache,
+    concat_weights,
+    lstm_backward,
+    lstm_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+    split_gates,
+    split_weights,
+)
 from .mlp import MLP
 from .optim import SGD, Adam, clip_grad_norm, collect, detach_state, sequence_chunks
 from .rnn import RNN, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 __all__ = [
-    "RNN", "LSTM", "GRU", "MLP", "Linear", "Embedding",
-    "SGD", "Adam", "clip_grad_norm", "collect", "detach_state", "sequence_chunks",
-    "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
-    "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward", "LSTMStepCache", "LSTMCache",
-    "concat_weights", "split_weights", "split_gates",
-    "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
-    "affine_forward", "affine_backward", "embedding_forward", "embedding_backward",
-    "mse_loss", "cross_entropy_loss", "sequence_cross_entropy_loss",
-    "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward",
-    "softmax", "softmax_backward",
-    "numerical_gradient_array", "rel_error", "check_gradients", "check_module_gradients",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "MLP",
+    "Linear",
+    "Embedding",
+    "SGD",
+    "Adam",
+    "clip_grad_norm",
+    "collect",
+    "detach_state",
+    "sequence_chunks",
+    "rnn_step_forward",
+    "rnn_step_backward",
+    "rnn_forward",
+    "rnn_backward",
+    "lstm_step_forward",
+    "lstm_step_backward",
+    "lstm_forward",
+    "lstm_backward",
+    "LSTMStepCache",
+    "LSTMCache",
+    "concat_weights",
+    "split_weights",
+    "split_gates",
+    "gru_step_forward",
+    "gru_step_backward",
+    "gru_forward",
+    "gru_backward",
+    "affine_forward",
+    "affine_backward",
+    "embedding_forward",
+    "embedding_backward",
+    "mse_loss",
+    "cross_entropy_loss",
+    "sequence_cross_entropy_loss",
+    "sigmoid",
+    "sigmoid_backward",
+    "tanh",
+    "tanh_backward",
+    "relu",
+    "relu_backward",
+    "softmax",
+    "softmax_backward",
+    "numerical_gradient_array",
+    "rel_error",
+    "check_gradients",
+    "check_module_gradients",
 ]

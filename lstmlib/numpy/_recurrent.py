@@ -25,10 +25,8 @@ class RecurrentBase:
     has_cell = False
     _state_letters = ("num_layers", "B", "H")
 
-    def __init__(self, input_size, hidden_size, num_layers=1, batch_first=False, seed=None,
-                 dtype=np.float64):
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("num_layers", num_layers)):
+    def __init__(self, input_size, hidden_size, num_layers=1, batch_first=False, seed=None, dtype=np.float64):
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
         if np.dtype(dtype) not in (np.float32, np.float64):
@@ -42,8 +40,12 @@ class RecurrentBase:
         self.params = {}
         for layer in range(num_layers):
             cols = input_size if layer == 0 else hidden_size
-            for name, shape in ((f"weight_ih_l{layer}", (rows, cols)), (f"weight_hh_l{layer}", (rows, hidden_size)),
-                                (f"bias_ih_l{layer}", (rows,)), (f"bias_hh_l{layer}", (rows,))):
+            for name, shape in (
+                (f"weight_ih_l{layer}", (rows, cols)),
+                (f"weight_hh_l{layer}", (rows, hidden_size)),
+                (f"bias_ih_l{layer}", (rows,)),
+                (f"bias_hh_l{layer}", (rows,)),
+            ):
                 self.params[name] = rng.uniform(-bound, bound, shape).astype(self.dtype)
         self.grads = {}
         self._caches = None
@@ -75,8 +77,9 @@ class RecurrentBase:
         letters = "(B, T, D)" if self.batch_first else "(T, B, D)"
         x = as_float_array("x", x, dtype=self.dtype, finite=False)
         if x.ndim != 3:
-            raise ValueError(f"x must have 3 dimensions {letters} with D = {self.input_size}; "
-                             f"got {x.ndim} with shape {x.shape}")
+            raise ValueError(
+                f"x must have 3 dimensions {letters} with D = {self.input_size}; got {x.ndim} with shape {x.shape}"
+            )
         if x.shape[2] != self.input_size:
             expected = ("B", "T") if self.batch_first else ("T", "B")
             raise ValueError(f"x must have shape ({expected[0]}, {expected[1]}, {self.input_size}); got {x.shape}")
@@ -96,8 +99,9 @@ class RecurrentBase:
             return None, None
         if self.has_cell:
             if not isinstance(state, (tuple, list)) or len(state) != 2:
-                raise TypeError(f"{what} must be a tuple (h, c) of two (num_layers, B, H) arrays; "
-                                f"got {type(state).__name__}")
+                raise TypeError(
+                    f"{what} must be a tuple (h, c) of two (num_layers, B, H) arrays; got {type(state).__name__}"
+                )
             h, c = state
             h = None if h is None else self._check_state_array(f"{what}[0] (h)", h, batch)
             c = None if c is None else self._check_state_array(f"{what}[1] (c)", c, batch)
@@ -163,7 +167,8 @@ class RecurrentBase:
                 dout[-1] += dh_n[layer]
             dc_last = None if dc_n is None else dc_n[layer]
             dx, dh0[layer], dc0[layer], dW_ih, dW_hh, db_ih, db_hh = self._layer_backward(
-                dout, dc_last, self._caches[layer])
+                dout, dc_last, self._caches[layer]
+            )
             self.grads[f"weight_ih_l{layer}"], self.grads[f"weight_hh_l{layer}"] = dW_ih, dW_hh
             self.grads[f"bias_ih_l{layer}"], self.grads[f"bias_hh_l{layer}"] = db_ih, db_hh
             dout = dx
@@ -177,5 +182,7 @@ class RecurrentBase:
 
     def __repr__(self):
         extra = ", batch_first=True" if self.batch_first else ""
-        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
-                f"{extra}, dtype={self.dtype.name})")
+        return (
+            f"{type(self).__name__}({self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
+            f"{extra}, dtype={self.dtype.name})"
+        )

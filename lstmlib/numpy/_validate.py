@@ -40,8 +40,9 @@ def check_shape(name, x, expected, letters=None):
     """
     ok = len(x.shape) == len(expected) and all(e is None or e == s for e, s in zip(expected, x.shape))
     if not ok:
-        shown = expected if letters is None else tuple(
-            (l if e is None else e) for e, l in zip(expected, letters))
+        shown = (
+            expected if letters is None else tuple((letter if e is None else e) for e, letter in zip(expected, letters))
+        )
         text = "(" + ", ".join(str(s) for s in shown) + ("," if len(shown) == 1 else "") + ")"
         raise ValueError(f"{name} must have shape {text}; got {tuple(x.shape)}")
     return x
@@ -55,6 +56,5 @@ def as_index_array(name, idx, num_classes):
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"{name} must be an integer array; got dtype {idx.dtype}")
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
-        raise ValueError(f"{name} must hold indices in [0, {num_classes}); got values in "
-                         f"[{idx.min()}, {idx.max()}]")
+        raise ValueError(f"{name} must hold indices in [0, {num_classes}); got values in [{idx.min()}, {idx.max()}]")
     return idx

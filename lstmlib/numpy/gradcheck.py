@@ -137,12 +137,15 @@ def check_module_gradients(module, x, state=None, seed=0, h=1e-5, normwise=False
         d_states = list(d_state0) if isinstance(d_state0, tuple) else [d_state0]
         names = ["state.h", "state.c"] if len(states) == 2 else ["state"]
         for j, (s, ds, name) in enumerate(zip(states, d_states, names)):
+
             def f_s(s_, j=j):
                 st = list(states)
                 st[j] = s_
                 return loss_parts(x, tuple(st) if len(st) == 2 else st[0])
+
             errors[name] = rel_error(ds, numerical_gradient_array(f_s, s, douts, h), normwise)
     for name, p in module.params.items():
-        errors[name] = rel_error(analytic_params[name],
-                                 numerical_gradient_array(lambda p_: loss_parts(x, state), p, douts, h), normwise)
+        errors[name] = rel_error(
+            analytic_params[name], numerical_gradient_array(lambda p_: loss_parts(x, state), p, douts, h), normwise
+        )
     return errors

@@ -28,9 +28,9 @@ def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
     gi = x @ W_ih.T + b_ih  # (B, 3H) input parts
     gh = h_prev @ W_hh.T + b_hh  # (B, 3H) recurrent parts
     r = sigmoid(gi[:, :H] + gh[:, :H])  # (G1) reset gate
-    z = sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])  # (G2) update gate
-    hn = gh[:, 2 * H:]
-    n = np.tanh(gi[:, 2 * H:] + r * hn)  # (G3) candidate
+    z = sigmoid(gi[:, H : 2 * H] + gh[:, H : 2 * H])  # (G2) update gate
+    hn = gh[:, 2 * H :]
+    n = np.tanh(gi[:, 2 * H :] + r * hn)  # (G3) candidate
     h = (1.0 - z) * n + z * h_prev  # (G4) hidden state
     return h, dict(x=x, h_prev=h_prev, r=r, z=z, n=n, hn=hn, h=h, W_ih=W_ih, W_hh=W_hh)
 
@@ -84,12 +84,12 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     h_prev = h0
     for t in range(T):
         gh = h_prev @ W_hh_T + b_hh  # (B, 3H)
-        a = gi[t, :, :2 * H] + gh[:, :2 * H]
+        a = gi[t, :, : 2 * H] + gh[:, : 2 * H]
         np.tanh(0.5 * a, out=rz[t])
         rz[t] *= 0.5
         rz[t] += 0.5  # (G1), (G2) in one call: σ(a) = (1 + tanh(a/2)) / 2
-        hn[t] = gh[:, 2 * H:]
-        np.tanh(gi[t, :, 2 * H:] + rz[t, :, :H] * hn[t], out=n[t])  # (G3)
+        hn[t] = gh[:, 2 * H :]
+        np.tanh(gi[t, :, 2 * H :] + rz[t, :, :H] * hn[t], out=n[t])  # (G3)
         np.subtract(h_prev, n[t], out=h[t])
         h[t] *= rz[t, :, H:]
         h[t] += n[t]  # (G4) written n + z ⊙ (h_{t-1} − n)
@@ -113,12 +113,19 @@ def gru_backward(dh, cache):
     dh_next = np.zeros((B, H), dtype=h.dtype)
     for t in range(T - 1, -1, -1):
         dgi[t], dgh[t], dh_direct = _gru_local_backward(
-            dh[t] + dh_next, h_prev_all[t], rz[t, :, :H], rz[t, :, H:], n[t], hn[t])
+            dh[t] + dh_next, h_prev_all[t], rz[t, :, :H], rz[t, :, H:], n[t], hn[t]
+        )
         dh_next = dh_direct + dgh[t] @ W_hh
     dgi2, dgh2 = dgi.reshape(T * B, 3 * H), dgh.reshape(T * B, 3 * H)
     dx = (dgi2 @ W_ih).reshape(x.shape)
-    return (dx, dh_next, dgi2.T @ x.reshape(T * B, -1), dgh2.T @ h_prev_all.reshape(T * B, H),
-            dgi2.sum(axis=0), dgh2.sum(axis=0))
+    return (
+        dx,
+        dh_next,
+        dgi2.T @ x.reshape(T * B, -1),
+        dgh2.T @ h_prev_all.reshape(T * B, H),
+        dgi2.sum(axis=0),
+        dgh2.sum(axis=0),
+    )
 
 
 class GRU(RecurrentBase):

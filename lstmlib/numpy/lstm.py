@@ -25,7 +25,8 @@ from ._recurrent import RecurrentBase
 from .activations import sigmoid
 
 LSTMStepCache = namedtuple(
-    "LSTMStepCache", "x h_prev c_prev i f g o c tanh_c h W_ih W_hh",
+    "LSTMStepCache",
+    "x h_prev c_prev i f g o c tanh_c h W_ih W_hh",
 )
 LSTMStepCache.__doc__ = """What one LSTM step keeps for its backward: the inputs, every gate value
 (i, f, g = C̃, o, each (B, H)), the new cell c and hidden h, tanh(c), and the weights."""
@@ -89,12 +90,15 @@ def lstm_step_backward(dh, dc, cache):
     do = dh * tanh_c  # through (5)
     dc = dc + dh * o * (1.0 - tanh_c**2)  # through (5) into C_t
     df, di, dg, dc_prev = dc * c_prev, dc * g, dc * i, dc * f  # through (3a)
-    da = np.concatenate([
-        di * i * (1.0 - i),  # (2)
-        df * f * (1.0 - f),  # (1)
-        dg * (1.0 - g**2),  # (3)
-        do * o * (1.0 - o),  # (4)
-    ], axis=-1)  # (B, 4H)
+    da = np.concatenate(
+        [
+            di * i * (1.0 - i),  # (2)
+            df * f * (1.0 - f),  # (1)
+            dg * (1.0 - g**2),  # (3)
+            do * o * (1.0 - o),  # (4)
+        ],
+        axis=-1,
+    )  # (B, 4H)
     dx = da @ W_ih
     dh_prev = da @ W_hh
     dW_ih = da.T @ x
@@ -116,6 +120,7 @@ def lstm_step_backward(dh, dc, cache):
 #   (T, B, 4H), the layout those products need, so no transposed copy is made;
 # - small products are faster in OpenBLAS than one wide product (it skips packing them), so
 #   dh_{t-1} = dA_t W_hh is computed in four column blocks of W_hh, in one batched matmul.
+
 
 def _gate_scale(dtype):
     """(4, 1, 1) scale and shift: σ(z) = tanh(z/2)/2 + 1/2 for the gates i, f, o; tanh(z) for g."""

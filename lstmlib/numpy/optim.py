@@ -114,8 +114,9 @@ def clip_grad_norm(grads, max_norm):
 def collect(what="params", **modules):
     """One dict over several modules with prefixed names: ``collect(lstm=m, head=h)`` ->
     {"lstm.weight_ih_l0": ..., "head.weight": ...}. ``what`` is "params" or "grads"."""
-    return {f"{prefix}.{name}": value for prefix, module in modules.items()
-            for name, value in getattr(module, what).items()}
+    return {
+        f"{prefix}.{name}": value for prefix, module in modules.items() for name, value in getattr(module, what).items()
+    }
 
 
 def sequence_chunks(x, chunk_length, axis=0):

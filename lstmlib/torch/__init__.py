@@ -12,5 +12,16 @@ from .gru import GRU, gru_cell, gru_forward, gru_step
 from .lstm import LSTM, lstm_cell, lstm_forward, lstm_step
 from .rnn import RNN, rnn_forward, rnn_step
 
-__all__ = ["RNN", "LSTM", "GRU", "rnn_step", "rnn_forward", "lstm_cell", "lstm_step", "lstm_forward",
-           "gru_cell", "gru_step", "gru_forward"]
+__all__ = [
+    "RNN",
+    "LSTM",
+    "GRU",
+    "rnn_step",
+    "rnn_forward",
+    "lstm_cell",
+    "lstm_step",
+    "lstm_forward",
+    "gru_cell",
+    "gru_step",
+    "gru_forward",
+]

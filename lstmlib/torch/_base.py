@@ -47,11 +47,21 @@ class RecurrentBase(nn.Module):
     _gate_count = 1
     _state_names = ("h",)
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, fused=False, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        fused=False,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("num_layers", num_layers)):
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int; got {value!r}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
@@ -128,8 +138,10 @@ class RecurrentBase(nn.Module):
         if x.dtype != weight.dtype:
             raise TypeError(f"x must have the module's dtype {weight.dtype}; got {x.dtype}")
         if x.device != weight.device:
-            raise ValueError(f"x is on device {x.device} but the module's parameters are on "
-                             f"{weight.device}; move one of them (module.to(x.device))")
+            raise ValueError(
+                f"x is on device {x.device} but the module's parameters are on "
+                f"{weight.device}; move one of them (module.to(x.device))"
+            )
         if x.dim() != 3:
             raise ValueError(f"x must have 3 dimensions {self._layout()}; got {x.dim()} with shape {_shape(x)}")
         if x.shape[2] != self.input_size:
@@ -146,8 +158,11 @@ class RecurrentBase(nn.Module):
             return tuple(x.new_zeros(expected) for _ in names)
         if len(names) == 2:
             if not isinstance(state, (tuple, list)) or len(state) != 2:
-                got = f"{type(state).__name__} of length {len(state)}" if isinstance(state, (tuple, list)) \
+                got = (
+                    f"{type(state).__name__} of length {len(state)}"
+                    if isinstance(state, (tuple, list))
                     else type(state).__name__
+                )
                 raise TypeError(f"state must be a tuple (h_0, c_0); got {got}")
             states = tuple(state)
         else:
@@ -160,8 +175,9 @@ class RecurrentBase(nn.Module):
             if tensor.device != x.device:
                 raise ValueError(f"{name}_0 is on device {tensor.device} but x is on {x.device}")
             if _shape(tensor) != expected:
-                raise ValueError(f"{name}_0 must have shape {expected} (num_layers * num_directions, B, H); "
-                                 f"got {_shape(tensor)}")
+                raise ValueError(
+                    f"{name}_0 must have shape {expected} (num_layers * num_directions, B, H); got {_shape(tensor)}"
+                )
         return states
 
     # ----------------------------------------------------------------------------- forward
@@ -204,8 +220,9 @@ class RecurrentBase(nn.Module):
             for direction in range(self.num_directions):
                 index = layer * self.num_directions + direction
                 sequence = layer_input.flip(0) if direction == 1 else layer_input
-                output, last = self._layer_forward(sequence, tuple(s[index] for s in states),
-                                                   *self._layer_weights(layer, direction))
+                output, last = self._layer_forward(
+                    sequence, tuple(s[index] for s in states), *self._layer_weights(layer, direction)
+                )
                 outputs.append(output.flip(0) if direction == 1 else output)
                 for kept, tensor in zip(finals, last):
                     kept.append(tensor)
@@ -219,6 +236,15 @@ class RecurrentBase(nn.Module):
         with warnings.catch_warnings():
             # cuDNN copies weights that are not in one flat buffer; that is correct, just a copy.
             warnings.filterwarnings("ignore", message="RNN module weights are not part")
-            result = self._fused_kernel()(x, hx, self._flat_weights, self.bias, self.num_layers,
-                                        self.dropout, self.training, self.bidirectional, False)
+            result = self._fused_kernel()(
+                x,
+                hx,
+                self._flat_weights,
+                self.bias,
+                self.num_layers,
+                self.dropout,
+                self.training,
+                self.bidirectional,
+                False,
+            )
         return result[0], tuple(result[1:])

@@ -24,16 +24,32 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["make_rnn", "SeqToVec", "VecToSeq", "SeqToSeq", "EncoderDecoder", "sequence_loss",
-           "PAD_ID", "BOS_ID", "EOS_ID"]
+__all__ = [
+    "make_rnn",
+    "SeqToVec",
+    "VecToSeq",
+    "SeqToSeq",
+    "EncoderDecoder",
+    "sequence_loss",
+    "PAD_ID",
+    "BOS_ID",
+    "EOS_ID",
+]
 
 PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
 CELLS = ("rnn", "gru", "lstm")
 IMPLS = ("lstmlib", "fused", "torch")
 
 
-def make_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
-             bidirectional: bool = False, impl: str = "lstmlib") -> nn.Module:
+def make_rnn(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    dropout: float = 0.0,
+    bidirectional: bool = False,
+    impl: str = "lstmlib",
+) -> nn.Module:
     """A recurrent stack with ``torch.nn``'s contract: ``rnn(x (T, B, D), state) -> (output, state)``."""
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {CELLS}; got {cell!r}")
@@ -43,11 +59,13 @@ def make_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int = 1, 
     if impl == "torch":
         return {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell](input_size, hidden_size, **args)
     from . import GRU, LSTM, RNN
+
     return {"rnn": RNN, "gru": GRU, "lstm": LSTM}[cell](input_size, hidden_size, fused=impl == "fused", **args)
 
 
 # ----------------------------------------------------------------------------------------------------
 # Checks: clear errors naming what was expected and what came.
+
 
 def _device(module: nn.Module) -> torch.device:
     return next(itertools.chain(module.parameters(), module.buffers())).device
@@ -55,8 +73,10 @@ def _device(module: nn.Module) -> torch.device:
 
 def _check_device(module: nn.Module, name: str, tensor: torch.Tensor):
     if tensor.device != _device(module):
-        raise ValueError(f"{name} is on device {tensor.device} but the model is on {_device(module)}; "
-                         f"move one of them (model.to({name}.device))")
+        raise ValueError(
+            f"{name} is on device {tensor.device} but the model is on {_device(module)}; "
+            f"move one of them (model.to({name}.device))"
+        )
 
 
 def _check_tokens(module: nn.Module, name: str, x, vocab_size: int):
@@ -89,11 +109,13 @@ def _check_features(module: nn.Module, name: str, x, size: int):
 def _check_lengths(lengths, T: int, B: int, device) -> torch.Tensor:
     lengths = torch.as_tensor(lengths, device=device)
     if lengths.shape != (B,) or lengths.is_floating_point():
-        raise ValueError(f"lengths must be an integer tensor of shape ({B},); got {tuple(lengths.shape)} "
-                         f"{lengths.dtype}")
+        raise ValueError(
+            f"lengths must be an integer tensor of shape ({B},); got {tuple(lengths.shape)} {lengths.dtype}"
+        )
     if int(lengths.min()) < 1 or int(lengths.max()) > T:
-        raise ValueError(f"lengths must be in [1, {T}] (T = {T}); got min {int(lengths.min())}, "
-                         f"max {int(lengths.max())}")
+        raise ValueError(
+            f"lengths must be in [1, {T}] (T = {T}); got min {int(lengths.min())}, max {int(lengths.max())}"
+        )
     return lengths.long()
 
 
@@ -108,8 +130,10 @@ class _Embed(nn.Module):
     def __init__(self, input_size: int | None, vocab_size: int | None, embedding_dim: int):
         super().__init__()
         if (input_size is None) == (vocab_size is None):
-            raise ValueError("give exactly one of input_size (features) and vocab_size (token ids); "
-                             f"got input_size={input_size}, vocab_size={vocab_size}")
+            raise ValueError(
+                "give exactly one of input_size (features) and vocab_size (token ids); "
+                f"got input_size={input_size}, vocab_size={vocab_size}"
+            )
         self.vocab_size, self.input_size = vocab_size, input_size
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID) if vocab_size else None
         self.size = embedding_dim if vocab_size else input_size
@@ -130,12 +154,15 @@ def _run_masked(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None, s
         return rnn(x, state)
     outputs = []
     for t in range(x.shape[0]):
-        out, new = rnn(x[t: t + 1], state)
+        out, new = rnn(x[t : t + 1], state)
         if state is None:
             state = _map_state(torch.zeros_like, new)
         keep = (t < lengths)[None, :, None]  # (1, B, 1)
-        state = _map_state(lambda pair: torch.where(keep, pair[0], pair[1]), tuple(zip(new, state))) \
-            if isinstance(new, tuple) else torch.where(keep, new, state)
+        state = (
+            _map_state(lambda pair, keep=keep: torch.where(keep, pair[0], pair[1]), tuple(zip(new, state)))
+            if isinstance(new, tuple)
+            else torch.where(keep, new, state)
+        )
         outputs.append(out)
     return torch.cat(outputs), state
 
@@ -147,12 +174,14 @@ def sequence_loss(logits: torch.Tensor, targets: torch.Tensor, pad_id: int = PAD
         logits: (T, B, V); targets: (T, B) int64, ``pad_id`` where there is no target.
     """
     if logits.dim() != 3 or logits.shape[:2] != targets.shape:
-        raise ValueError(f"logits must have shape (T, B, V) with (T, B) = targets' {tuple(targets.shape)}; "
-                         f"got {tuple(logits.shape)}")
+        raise ValueError(
+            f"logits must have shape (T, B, V) with (T, B) = targets' {tuple(targets.shape)}; got {tuple(logits.shape)}"
+        )
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=pad_id)
 
 
 # ----------------------------------------------------------------------------------------------------
+
 
 class SeqToVec(nn.Module):
     """Sequence -> vector: read a sequence, answer once from the last (or pooled) hidden states.
@@ -169,15 +198,35 @@ class SeqToVec(nn.Module):
     (logits for classification).
     """
 
-    def __init__(self, hidden_size: int, output_size: int, *, input_size: int | None = None,
-                 vocab_size: int | None = None, embedding_dim: int = 32, cell: str = "lstm",
-                 num_layers: int = 1, dropout: float = 0.0, pooling: str = "last", impl: str = "lstmlib"):
+    def __init__(
+        self,
+        hidden_size: int,
+        output_size: int,
+        *,
+        input_size: int | None = None,
+        vocab_size: int | None = None,
+        embedding_dim: int = 32,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        pooling: str = "last",
+        impl: str = "lstmlib",
+    ):
         super().__init__()
         if pooling not in ("last", "mean", "max"):
             raise ValueError(f"pooling must be 'last', 'mean' or 'max'; got {pooling!r}")
-        self.config = dict(hidden_size=hidden_size, output_size=output_size, input_size=input_size,
-                           vocab_size=vocab_size, embedding_dim=embedding_dim, cell=cell,
-                           num_layers=num_layers, dropout=dropout, pooling=pooling, impl=impl)
+        self.config = dict(
+            hidden_size=hidden_size,
+            output_size=output_size,
+            input_size=input_size,
+            vocab_size=vocab_size,
+            embedding_dim=embedding_dim,
+            cell=cell,
+            num_layers=num_layers,
+            dropout=dropout,
+            pooling=pooling,
+            impl=impl,
+        )
         self.embed = _Embed(input_size, vocab_size, embedding_dim)
         self.rnn = make_rnn(cell, self.embed.size, hidden_size, num_layers, dropout, impl=impl)
         self.head = nn.Linear(hidden_size, output_size)
@@ -211,13 +260,33 @@ class SeqToSeq(nn.Module):
     steps are meaningless (mask them in the loss, e.g. ``sequence_loss`` with targets padded by 0).
     """
 
-    def __init__(self, hidden_size: int, output_size: int, *, input_size: int | None = None,
-                 vocab_size: int | None = None, embedding_dim: int = 32, cell: str = "lstm",
-                 num_layers: int = 1, dropout: float = 0.0, bidirectional: bool = False, impl: str = "lstmlib"):
+    def __init__(
+        self,
+        hidden_size: int,
+        output_size: int,
+        *,
+        input_size: int | None = None,
+        vocab_size: int | None = None,
+        embedding_dim: int = 32,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        impl: str = "lstmlib",
+    ):
         super().__init__()
-        self.config = dict(hidden_size=hidden_size, output_size=output_size, input_size=input_size,
-                           vocab_size=vocab_size, embedding_dim=embedding_dim, cell=cell,
-                           num_layers=num_layers, dropout=dropout, bidirectional=bidirectional, impl=impl)
+        self.config = dict(
+            hidden_size=hidden_size,
+            output_size=output_size,
+            input_size=input_size,
+            vocab_size=vocab_size,
+            embedding_dim=embedding_dim,
+            cell=cell,
+            num_layers=num_layers,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            impl=impl,
+        )
         self.embed = _Embed(input_size, vocab_size, embedding_dim)
         self.rnn = make_rnn(cell, self.embed.size, hidden_size, num_layers, dropout, bidirectional, impl)
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
@@ -227,8 +296,10 @@ class SeqToSeq(nn.Module):
         if lengths is not None:
             lengths = _check_lengths(lengths, emb.shape[0], emb.shape[1], emb.device)
             if self.config["bidirectional"] and bool((lengths != emb.shape[0]).any()):
-                raise ValueError("a bidirectional SeqToSeq needs sequences of equal length T = "
-                                 f"{emb.shape[0]}; got lengths from {int(lengths.min())} to {int(lengths.max())}")
+                raise ValueError(
+                    "a bidirectional SeqToSeq needs sequences of equal length T = "
+                    f"{emb.shape[0]}; got lengths from {int(lengths.min())} to {int(lengths.max())}"
+                )
         output, _ = self.rnn(emb)  # (T, B, dirs * H)
         return self.head(output)  # (T, B, C)
 
@@ -253,8 +324,16 @@ class _Decoder(nn.Module):
         return self.head(output), state
 
 
-def _autoregress(decoder: _Decoder, state, extra, batch_size: int, max_len: int, temperature: float,
-                 generator: torch.Generator | None, device) -> torch.Tensor:
+def _autoregress(
+    decoder: _Decoder,
+    state,
+    extra,
+    batch_size: int,
+    max_len: int,
+    temperature: float,
+    generator: torch.Generator | None,
+    device,
+) -> torch.Tensor:
     """Feed each step's chosen token back in, from ``<bos>``, for ``max_len`` steps or until every
     sequence has produced ``<eos>``. Returns (T', B) ids (``<eos>`` included, ``<pad>`` after it)."""
     if temperature < 0:
@@ -293,15 +372,33 @@ class VecToSeq(nn.Module):
     logits (T, B, V) for the next tokens. ``generate`` produces tokens without teacher forcing.
     """
 
-    def __init__(self, vector_size: int, vocab_size: int, hidden_size: int, *, embedding_dim: int = 32,
-                 cell: str = "lstm", num_layers: int = 1, dropout: float = 0.0, condition: str = "init",
-                 impl: str = "lstmlib"):
+    def __init__(
+        self,
+        vector_size: int,
+        vocab_size: int,
+        hidden_size: int,
+        *,
+        embedding_dim: int = 32,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        condition: str = "init",
+        impl: str = "lstmlib",
+    ):
         super().__init__()
         if condition not in ("init", "input", "both"):
             raise ValueError(f"condition must be 'init', 'input' or 'both'; got {condition!r}")
-        self.config = dict(vector_size=vector_size, vocab_size=vocab_size, hidden_size=hidden_size,
-                           embedding_dim=embedding_dim, cell=cell, num_layers=num_layers, dropout=dropout,
-                           condition=condition, impl=impl)
+        self.config = dict(
+            vector_size=vector_size,
+            vocab_size=vocab_size,
+            hidden_size=hidden_size,
+            embedding_dim=embedding_dim,
+            cell=cell,
+            num_layers=num_layers,
+            dropout=dropout,
+            condition=condition,
+            impl=impl,
+        )
         self.condition, self.cell, self.num_layers, self.hidden_size = condition, cell, num_layers, hidden_size
         n_states = 2 if cell == "lstm" else 1
         self.init = nn.Linear(vector_size, n_states * num_layers * hidden_size) if condition != "input" else None
@@ -311,8 +408,10 @@ class VecToSeq(nn.Module):
     def _check_vector(self, vector):
         F_ = self.config["vector_size"]
         if not isinstance(vector, torch.Tensor) or not vector.is_floating_point():
-            raise TypeError(f"vector must be a floating-point tensor (B, {F_}); got "
-                            f"{getattr(vector, 'dtype', type(vector).__name__)}")
+            raise TypeError(
+                f"vector must be a floating-point tensor (B, {F_}); got "
+                f"{getattr(vector, 'dtype', type(vector).__name__)}"
+            )
         if vector.dim() != 2 or vector.shape[1] != F_:
             raise ValueError(f"vector must have shape (B, {F_}); got {tuple(vector.shape)}")
         if vector.shape[0] == 0:
@@ -332,21 +431,36 @@ class VecToSeq(nn.Module):
         self._check_vector(vector)
         _check_tokens(self, "tokens", tokens, self.decoder.vocab_size)
         if tokens.shape[1] != vector.shape[0]:
-            raise ValueError(f"tokens must have shape (T, {vector.shape[0]}) (B from vector); got {tuple(tokens.shape)}")
+            raise ValueError(
+                f"tokens must have shape (T, {vector.shape[0]}) (B from vector); got {tuple(tokens.shape)}"
+            )
         extra = vector if self.condition != "init" else None
         logits, _ = self.decoder(tokens, self.initial_state(vector), extra)
         return logits  # (T, B, V)
 
     @torch.no_grad()
-    def generate(self, vector: torch.Tensor, max_len: int = 20, temperature: float = 0.0,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+    def generate(
+        self,
+        vector: torch.Tensor,
+        max_len: int = 20,
+        temperature: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Tokens for each vector (B, F), from ``<bos>``: greedy (``temperature=0``) or sampled from
         softmax(logits / temperature) (use ``generator`` for repeatable samples). Returns (T', B) int64
         with ``<eos>`` included and ``<pad>`` after it; T' <= max_len."""
         self._check_vector(vector)
         extra = vector if self.condition != "init" else None
-        return _autoregress(self.decoder, self.initial_state(vector), extra, vector.shape[0], max_len,
-                            temperature, generator, vector.device)
+        return _autoregress(
+            self.decoder,
+            self.initial_state(vector),
+            extra,
+            vector.shape[0],
+            max_len,
+            temperature,
+            generator,
+            vector.device,
+        )
 
 
 class EncoderDecoder(nn.Module):
@@ -366,17 +480,43 @@ class EncoderDecoder(nn.Module):
     Train with ``sequence_loss(logits, tgt_out)``.
     """
 
-    def __init__(self, src_vocab_size: int, tgt_vocab_size: int, hidden_size: int, *,
-                 embedding_dim: int = 32, cell: str = "lstm", num_layers: int = 1, dropout: float = 0.0,
-                 feed_context: bool = False, impl: str = "lstmlib"):
+    def __init__(
+        self,
+        src_vocab_size: int,
+        tgt_vocab_size: int,
+        hidden_size: int,
+        *,
+        embedding_dim: int = 32,
+        cell: str = "lstm",
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        feed_context: bool = False,
+        impl: str = "lstmlib",
+    ):
         super().__init__()
-        self.config = dict(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
-                           hidden_size=hidden_size, embedding_dim=embedding_dim, cell=cell,
-                           num_layers=num_layers, dropout=dropout, feed_context=feed_context, impl=impl)
+        self.config = dict(
+            src_vocab_size=src_vocab_size,
+            tgt_vocab_size=tgt_vocab_size,
+            hidden_size=hidden_size,
+            embedding_dim=embedding_dim,
+            cell=cell,
+            num_layers=num_layers,
+            dropout=dropout,
+            feed_context=feed_context,
+            impl=impl,
+        )
         self.encoder_embed = _Embed(None, src_vocab_size, embedding_dim)
         self.encoder = make_rnn(cell, embedding_dim, hidden_size, num_layers, dropout, impl=impl)
-        self.decoder = _Decoder(tgt_vocab_size, embedding_dim, hidden_size, cell, num_layers, dropout,
-                                hidden_size if feed_context else 0, impl)
+        self.decoder = _Decoder(
+            tgt_vocab_size,
+            embedding_dim,
+            hidden_size,
+            cell,
+            num_layers,
+            dropout,
+            hidden_size if feed_context else 0,
+            impl,
+        )
         self.feed_context = feed_context
 
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor | None = None):
@@ -402,17 +542,23 @@ class EncoderDecoder(nn.Module):
         return logits  # (T, B, V_tgt)
 
     @torch.no_grad()
-    def greedy_decode(self, src: torch.Tensor, src_lengths: torch.Tensor | None = None,
-                      max_len: int = 30) -> torch.Tensor:
+    def greedy_decode(
+        self, src: torch.Tensor, src_lengths: torch.Tensor | None = None, max_len: int = 30
+    ) -> torch.Tensor:
         """The most likely token at each step, fed back in. Returns (T', B) int64 ids (``<eos>``
         included, ``<pad>`` after it), T' <= max_len."""
         state = self.encode(src, src_lengths)
-        return _autoregress(self.decoder, state, self._context(state), src.shape[1], max_len, 0.0, None,
-                            src.device)
+        return _autoregress(self.decoder, state, self._context(state), src.shape[1], max_len, 0.0, None, src.device)
 
     @torch.no_grad()
-    def beam_search(self, src: torch.Tensor, src_lengths: torch.Tensor | None = None, beam_size: int = 4,
-                    max_len: int = 30, length_penalty: float = 0.0) -> torch.Tensor:
+    def beam_search(
+        self,
+        src: torch.Tensor,
+        src_lengths: torch.Tensor | None = None,
+        beam_size: int = 4,
+        max_len: int = 30,
+        length_penalty: float = 0.0,
+    ) -> torch.Tensor:
         """Keep the ``beam_size`` most likely partial targets at each step; return the best finished one.
 
         A hypothesis is scored by its summed log-probability divided by len ** ``length_penalty``
@@ -425,10 +571,20 @@ class EncoderDecoder(nn.Module):
         context = self._context(state)
         results = []
         for b in range(src.shape[1]):
-            pick = (lambda s, b=b: s[:, b: b + 1])
-            results.append(self._beam_one(_map_state(pick, state),
-                                          None if context is None else context[b: b + 1],
-                                          beam_size, max_len, length_penalty, src.device))
+
+            def pick(s, b=b):
+                return s[:, b : b + 1]
+
+            results.append(
+                self._beam_one(
+                    _map_state(pick, state),
+                    None if context is None else context[b : b + 1],
+                    beam_size,
+                    max_len,
+                    length_penalty,
+                    src.device,
+                )
+            )
         T = max(len(r) for r in results)
         out = torch.full((T, len(results)), PAD_ID, dtype=torch.long, device=src.device)
         for b, r in enumerate(results):
@@ -456,7 +612,7 @@ class EncoderDecoder(nn.Module):
             if len(finished) >= beam_size or not keep:
                 break
             index = torch.tensor([k[2] for k in keep], device=device)
-            state = _map_state(lambda s: s.index_select(1, index), new_state)
+            state = _map_state(lambda s, index=index: s.index_select(1, index), new_state)
             beams = [(s, h) for s, h, _ in keep]
         if not finished:  # nothing ended within max_len: the best open hypothesis
             finished = [(s / len(h) ** length_penalty, h) for s, h in beams]

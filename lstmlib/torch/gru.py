@@ -25,11 +25,11 @@ def gru_cell(x_gates, h_gates, h_prev):
         h: (B, H) the new state.
     """
     H = h_prev.shape[-1]
-    rz = torch.sigmoid(x_gates[..., :2 * H] + h_gates[..., :2 * H])  # σ of (G1), (G2) in one call
-    r = rz[..., :H]                                                   # (G1) reset gate
-    z = rz[..., H:]                                                   # (G2) update gate
-    n = torch.tanh(x_gates[..., 2 * H:] + r * h_gates[..., 2 * H:])   # (G3) candidate
-    return (1 - z) * n + z * h_prev                                   # (G4) new state
+    rz = torch.sigmoid(x_gates[..., : 2 * H] + h_gates[..., : 2 * H])  # σ of (G1), (G2) in one call
+    r = rz[..., :H]  # (G1) reset gate
+    z = rz[..., H:]  # (G2) update gate
+    n = torch.tanh(x_gates[..., 2 * H :] + r * h_gates[..., 2 * H :])  # (G3) candidate
+    return (1 - z) * n + z * h_prev  # (G4) new state
 
 
 def gru_step(x, h_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None):

@@ -31,14 +31,14 @@ def lstm_cell(gates, c_prev):
         tanh(c) (B, H)).
     """
     H = c_prev.shape[-1]
-    sigmoids = torch.sigmoid(gates)       # σ of (1), (2), (4) in one call (the g quarter goes unused)
-    i = sigmoids[..., 0 * H:1 * H]        # (2) input gate        i_t = σ(W_i·[h_{t-1}, x_t] + b_i)
-    f = sigmoids[..., 1 * H:2 * H]        # (1) forget gate       f_t = σ(W_f·[h_{t-1}, x_t] + b_f)
-    g = torch.tanh(gates[..., 2 * H:3 * H])  # (3) candidate cell  C̃_t = tanh(W_C·[h_{t-1}, x_t] + b_C)
-    o = sigmoids[..., 3 * H:4 * H]        # (4) output gate       o_t = σ(W_o·[h_{t-1}, x_t] + b_o)
-    c = f * c_prev + i * g                # (3a) cell update      C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
+    sigmoids = torch.sigmoid(gates)  # σ of (1), (2), (4) in one call (the g quarter goes unused)
+    i = sigmoids[..., 0 * H : 1 * H]  # (2) input gate        i_t = σ(W_i·[h_{t-1}, x_t] + b_i)
+    f = sigmoids[..., 1 * H : 2 * H]  # (1) forget gate       f_t = σ(W_f·[h_{t-1}, x_t] + b_f)
+    g = torch.tanh(gates[..., 2 * H : 3 * H])  # (3) candidate cell  C̃_t = tanh(W_C·[h_{t-1}, x_t] + b_C)
+    o = sigmoids[..., 3 * H : 4 * H]  # (4) output gate       o_t = σ(W_o·[h_{t-1}, x_t] + b_o)
+    c = f * c_prev + i * g  # (3a) cell update      C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
     tanh_c = torch.tanh(c)
-    h = o * tanh_c                        # (5) hidden state      h_t = o_t ⊙ tanh(C_t)
+    h = o * tanh_c  # (5) hidden state      h_t = o_t ⊙ tanh(C_t)
     return h, c, (sigmoids, g, tanh_c)
 
 
@@ -66,12 +66,12 @@ def _lstm_cell_into(gates, c_prev, acts, c, tanh_c, h):
     gates, acts: (B, 4H); c_prev, c, tanh_c, h: (B, H). On return acts holds i, f, C̃, o.
     """
     H = c.shape[-1]
-    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
-    torch.sigmoid(gates, out=acts)                     # (1) f, (2) i, (4) o: σ on all gates in one call
-    torch.tanh(gates[:, 2 * H:3 * H], out=g)           # (3) candidate C̃_t replaces the g quarter
-    torch.addcmul(f * c_prev, i, g, out=c)             # (3a) C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
+    i, f, g, o = acts[:, :H], acts[:, H : 2 * H], acts[:, 2 * H : 3 * H], acts[:, 3 * H :]
+    torch.sigmoid(gates, out=acts)  # (1) f, (2) i, (4) o: σ on all gates in one call
+    torch.tanh(gates[:, 2 * H : 3 * H], out=g)  # (3) candidate C̃_t replaces the g quarter
+    torch.addcmul(f * c_prev, i, g, out=c)  # (3a) C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
     torch.tanh(c, out=tanh_c)
-    torch.mul(o, tanh_c, out=h)                        # (5) h_t = o_t ⊙ tanh(C_t)
+    torch.mul(o, tanh_c, out=h)  # (5) h_t = o_t ⊙ tanh(C_t)
 
 
 class _LSTMLayer(torch.autograd.Function):
@@ -87,17 +87,18 @@ class _LSTMLayer(torch.autograd.Function):
         else:
             gates = torch.addmm(bias_ih + bias_hh, x.reshape(T * B, D), weight_ih.T).view(T, B, 4 * H)
         weight_hh_T = weight_hh.T.contiguous()  # (H, 4H), a faster layout for h @ W_hh^T
-        acts = torch.empty_like(gates)          # i, f, C̃, o at every step
-        cs = x.new_empty(T + 1, B, H)           # C_0 ... C_T
+        acts = torch.empty_like(gates)  # i, f, C̃, o at every step
+        cs = x.new_empty(T + 1, B, H)  # C_0 ... C_T
         tanh_cs = x.new_empty(T, B, H)
-        output = x.new_empty(T, B, H)           # h_1 ... h_T
+        output = x.new_empty(T, B, H)  # h_1 ... h_T
         cs[0] = c0
         h = h0
         # per-step views made once (indexing in the loop costs more than the arithmetic)
-        steps = zip(gates.unbind(0), cs.unbind(0), cs[1:].unbind(0), acts.unbind(0), tanh_cs.unbind(0),
-                    output.unbind(0))
+        steps = zip(
+            gates.unbind(0), cs.unbind(0), cs[1:].unbind(0), acts.unbind(0), tanh_cs.unbind(0), output.unbind(0)
+        )
         for gates_t, c_prev, c, acts_t, tanh_c, h_t in steps:
-            gates_t.addmm_(h, weight_hh_T)      # W·[h_{t-1}, x_t] + b, (B, 4H)
+            gates_t.addmm_(h, weight_hh_T)  # W·[h_{t-1}, x_t] + b, (B, 4H)
             _lstm_cell_into(gates_t, c_prev, acts_t, c, tanh_c, h_t)
             h = h_t
         ctx.save_for_backward(x, h0, weight_ih, weight_hh, output, cs, acts, tanh_cs)
@@ -110,13 +111,13 @@ class _LSTMLayer(torch.autograd.Function):
         x, h0, weight_ih, weight_hh, output, cs, acts, tanh_c = ctx.saved_tensors
         T, B, D = x.shape
         H = h0.shape[-1]
-        i, f, g, o = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
+        i, f, g, o = acts[..., :H], acts[..., H : 2 * H], acts[..., 2 * H : 3 * H], acts[..., 3 * H :]
         # ∂(gate pre-activations)/∂(dC_t, dC_t, dC_t, dh_t) for i, f, C̃, o, every t at once
-        local = acts * (1 - acts)                                       # σ' for i, f, o
-        torch.addcmul(torch.ones_like(g), g, g, value=-1, out=local[..., 2 * H:3 * H])  # tanh' for C̃
-        local *= torch.cat([g, cs[:-1], i, tanh_c], -1)                  # ∂C_t/∂i, ∂C_t/∂f, ∂C_t/∂C̃, ∂h_t/∂o
-        dh_to_dc = o * (1 - tanh_c * tanh_c)                             # ∂h_t/∂C_t, (T, B, H)
-        d_gates = torch.empty_like(local)                                # (T, B, 4H)
+        local = acts * (1 - acts)  # σ' for i, f, o
+        torch.addcmul(torch.ones_like(g), g, g, value=-1, out=local[..., 2 * H : 3 * H])  # tanh' for C̃
+        local *= torch.cat([g, cs[:-1], i, tanh_c], -1)  # ∂C_t/∂i, ∂C_t/∂f, ∂C_t/∂C̃, ∂h_t/∂o
+        dh_to_dc = o * (1 - tanh_c * tanh_c)  # ∂h_t/∂C_t, (T, B, H)
+        d_gates = torch.empty_like(local)  # (T, B, 4H)
         dc_next = d_c_n
         dh = d_output[T - 1] + d_h_n
         steps = list(zip(d_gates.unbind(0), local.unbind(0), dh_to_dc.unbind(0), f.unbind(0)))
@@ -130,7 +131,8 @@ class _LSTMLayer(torch.autograd.Function):
             dh = d_gates_t @ weight_hh if t == 0 else torch.addmm(d_output_prev[t], d_gates_t, weight_hh)
         dh_next = dh
         dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
-            d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias)
+            d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias
+        )
         return dx, dh_next, dc_next, d_weight_ih, d_weight_hh, d_bias, d_bias
 
 

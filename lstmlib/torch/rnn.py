@@ -51,12 +51,12 @@ class _RNNLayer(torch.autograd.Function):
             output = torch.addmm(bias_ih + bias_hh, x.reshape(T * B, D), weight_ih.T).view(T, B, H)
         weight_hh_T = weight_hh.T.contiguous()  # (H, H), a faster layout for h @ W_hh^T
         h = h0
-        for h_t in output.unbind(0):            # each step overwrites its pre-activation with h_t
-            h_t.addmm_(h, weight_hh_T)          # W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+        for h_t in output.unbind(0):  # each step overwrites its pre-activation with h_t
+            h_t.addmm_(h, weight_hh_T)  # W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
             if nonlinearity == "tanh":
-                h_t.tanh_()                     # (R1) h_t = tanh(...)
+                h_t.tanh_()  # (R1) h_t = tanh(...)
             else:
-                h_t.clamp_(min=0)               # ReLU
+                h_t.clamp_(min=0)  # ReLU
             h = h_t
         ctx.save_for_backward(x, h0, weight_ih, weight_hh, output)
         ctx.has_bias, ctx.nonlinearity = bias_ih is not None, nonlinearity
@@ -69,15 +69,16 @@ class _RNNLayer(torch.autograd.Function):
         T = x.shape[0]
         # ∂h_t/∂(pre-activation), every t at once: 1 - h_t² for tanh, [h_t > 0] for ReLU
         local = 1 - output * output if ctx.nonlinearity == "tanh" else (output > 0).to(output.dtype)
-        d_pre = torch.empty_like(output)                                # (T, B, H)
+        d_pre = torch.empty_like(output)  # (T, B, H)
         dh = d_output[T - 1] + d_h_n
-        d_output_prev = [None] + list(d_output[:-1].unbind(0))          # dL/dh_{t-1} from the output
+        d_output_prev = [None] + list(d_output[:-1].unbind(0))  # dL/dh_{t-1} from the output
         for t in range(T - 1, -1, -1):
             torch.mul(dh, local[t], out=d_pre[t])
             # dL/dh_{t-1} = d_output[t-1] + d_pre_t W_hh (for t = 0: dL/dh_0)
             dh = d_pre[t] @ weight_hh if t == 0 else torch.addmm(d_output_prev[t], d_pre[t], weight_hh)
         dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
-            d_pre, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias)
+            d_pre, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias
+        )
         return dx, dh, d_weight_ih, d_weight_hh, d_bias, d_bias, None
 
 
@@ -114,13 +115,26 @@ class RNN(RecurrentBase):
     _gate_count = 1
     _state_names = ("h",)
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, fused=False, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        fused=False,
+        device=None,
+        dtype=None,
+    ):
         if nonlinearity not in _NONLINEARITIES:
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         fused, device, dtype)
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, fused, device, dtype
+        )
 
     def extra_repr(self):
         text = super().extra_repr()

@@ -2,10 +2,10 @@
 
 Run by `make browser` (part of `make test`) after the book is built into _build/html. Every page of
 the table of contents must load with no console error; equations must render with MathJax (served
-from the book itself, loaded on the pages that have math) and without MathJax errors; figures must load; solution dropdowns must open;
-search must find a term; the Colab setup cell must not show; launch buttons must point at the page's own notebook, which the
-download button serves. Screenshots of a few
-pages are saved to _build/screenshots/.
+from the book itself, loaded on the pages that have math) and without MathJax errors; figures must
+load; solution dropdowns must open; search must find a term; the Colab setup cell must not show;
+launch buttons must point at the page's own notebook, which the download button serves. Screenshots
+of a few pages are saved to _build/screenshots/.
 """
 
 import functools
@@ -50,12 +50,21 @@ def base_url():
 def browser(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
-                 # Every host but 127.0.0.1 is unreachable: the book must work offline.
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]:
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1600",
+        # Every host but 127.0.0.1 is unreachable: the book must work offline.
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
@@ -87,13 +96,15 @@ def test_page_loads_renders_math_and_figures(browser, base_url, page):
     if n_math:  # pages with equations load MathJax, from the book itself, and it renders them all
         assert browser.execute_script("return !!(window.MathJax && MathJax.version)"), f"{page}: MathJax not loaded"
         mathjax_src = browser.execute_script(
-            "return [...document.scripts].map(s => s.src).filter(s => s.includes('mathjax'))")
+            "return [...document.scripts].map(s => s.src).filter(s => s.includes('mathjax'))"
+        )
         assert mathjax_src and all(s.startswith(base_url) for s in mathjax_src), mathjax_src
         n_rendered = len(browser.find_elements(By.CSS_SELECTOR, "mjx-container"))
         assert n_rendered >= n_math, f"{page}: {n_math} equations in the page, {n_rendered} rendered"
     assert not browser.find_elements(By.CSS_SELECTOR, "mjx-merror"), f"{page}: MathJax error"
     broken = browser.execute_script(
-        "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+        "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
     assert not broken, f"{page}: images that did not load: {broken}"
     if (ROOT / f"{page}.ipynb").exists():
         links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a")]
@@ -105,7 +116,8 @@ def test_page_loads_renders_math_and_figures(browser, base_url, page):
         ok = browser.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             "fetch(arguments[0]).then(r => r.json()).then(nb => done(Array.isArray(nb.cells)), () => done(false));",
-            download[0])
+            download[0],
+        )
         assert ok, f"{page}: the downloaded notebook is not a notebook"
         text = browser.find_element(By.CSS_SELECTOR, "main").text
         assert "google.colab" not in text, f"{page}: the Colab setup cell shows on the page"
@@ -130,6 +142,7 @@ def test_solution_dropdown_opens(browser, base_url):
 def test_search_finds_a_term(browser, base_url):
     load(browser, f"{base_url}/search.html?q=hidden+state")
     WebDriverWait(browser, 30).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#search-results ul.search li")) > 0)
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#search-results ul.search li")) > 0
+    )
     titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")]
     assert any(titles), titles

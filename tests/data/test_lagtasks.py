@@ -53,7 +53,7 @@ def test_determinism_by_seed():
 def test_temporal_order(n_relevant, windows):
     x, y, lengths = lt.temporal_order(300, n_relevant=n_relevant, seed=0)
     assert x.shape[2] == 8 and lengths.min() >= 100 and lengths.max() <= 110
-    assert set(y.tolist()) == set(range(2 ** n_relevant))
+    assert set(y.tolist()) == set(range(2**n_relevant))
     for b in range(300):
         sym = x[: lengths[b], b].argmax(1)
         assert np.all(x[: lengths[b], b].sum(1) == 1)
@@ -62,8 +62,8 @@ def test_temporal_order(n_relevant, windows):
         assert len(pos) == n_relevant
         assert all(lo <= p <= hi for p, (lo, hi) in zip(pos, windows))
         assert int("".join(str(s - 6) for s in sym[pos - 1]), 2) == y[b]
-    assert lt.temporal_order_success(np.eye(2 ** n_relevant)[y] * 0.8, y) == 1.0
-    assert lt.temporal_order_success(np.eye(2 ** n_relevant)[y] * 0.6, y) == 0.0
+    assert lt.temporal_order_success(np.eye(2**n_relevant)[y] * 0.8, y) == 1.0
+    assert lt.temporal_order_success(np.eye(2**n_relevant)[y] * 0.6, y) == 0.0
 
 
 def test_reber_strings_are_accepted_and_targets_legal():
@@ -94,8 +94,8 @@ def test_reber_batches_follow_the_grammar_walk_and_pad_with_zeros():
     assert np.mean([len(s) for s in fast]) == pytest.approx(np.mean([len(s) for s in slow]), abs=0.3)
     assert np.mean([len(s) for s in fast]) == pytest.approx(12.0, abs=0.3)
     x, targets, lengths, strings = lt.embedded_reber(300, seed=5)
-    for b, s in enumerate(strings):
-        assert np.all(x[lengths[b]:, b] == 0) and np.all(targets[lengths[b]:, b] == 0)
+    for b, _s in enumerate(strings):
+        assert np.all(x[lengths[b] :, b] == 0) and np.all(targets[lengths[b] :, b] == 0)
     assert lt.embedded_reber(300, seed=5)[3] == strings and lt.embedded_reber(300, seed=6)[3] != strings
 
 

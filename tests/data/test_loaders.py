@@ -41,7 +41,9 @@ def test_time_series():
     years, co2 = timeseries.load_series("co2")
     _, nile = timeseries.load_series("nile")
     assert (len(sun), len(co2), len(nile)) == (309, 2284, 100)
-    assert not np.isnan(co2).any() and 310 < co2.min() < co2.max() < 380 and years[0] == pytest.approx(1958.24, abs=0.01)
+    assert (
+        not np.isnan(co2).any() and 310 < co2.min() < co2.max() < 380 and years[0] == pytest.approx(1958.24, abs=0.01)
+    )
     x, y = timeseries.make_windows(sun, 20)
     assert x.shape == (20, 289, 1) and y.shape == (289,)
     assert x[0, 5, 0] == sun[5] and y[5] == sun[25]

@@ -41,6 +41,7 @@ def test_sphinx_pairs():
 
 def _music21_eighths(path, part_name, steps):
     from music21 import corpus
+
     part = next(p for p in corpus.parse(path).parts if (p.partName or "").strip().lower() == part_name)
     out = np.zeros(steps, dtype=np.int64)
     for n in part.flatten().notesAndRests:

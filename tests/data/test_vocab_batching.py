@@ -2,8 +2,16 @@ import numpy as np
 import pytest
 import torch
 
-from lstmlib.data import (Batches, SequenceBatches, Vocab, detokenize, mask_from_lengths, pad_sequences,
-                          split_indices, word_tokenize)
+from lstmlib.data import (
+    Batches,
+    SequenceBatches,
+    Vocab,
+    detokenize,
+    mask_from_lengths,
+    pad_sequences,
+    split_indices,
+    word_tokenize,
+)
 
 
 def test_char_vocab_round_trip():

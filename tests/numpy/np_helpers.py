@@ -15,7 +15,10 @@ def random_inputs(model, T, B, seed=0, with_state=True):
     x = rng.standard_normal(shape).astype(model.dtype)
     if not with_state:
         return x, None
-    s = lambda: (0.5 * rng.standard_normal((model.num_layers, B, model.hidden_size))).astype(model.dtype)
+
+    def s():
+        return (0.5 * rng.standard_normal((model.num_layers, B, model.hidden_size))).astype(model.dtype)
+
     state = (s(), s()) if model.has_cell else s()
     return x, state
 
@@ -36,18 +39,23 @@ def torch_reference(model, x, state, d_output, d_state):
     Returns dict with output, final (tuple of arrays), dx, dstate (tuple or None), grads.
     """
     tdtype = torch.float64 if model.dtype == np.float64 else torch.float32
-    ref = TORCH_CLASSES[type(model)](model.input_size, model.hidden_size, num_layers=model.num_layers,
-                                     batch_first=model.batch_first).to(tdtype)
+    ref = TORCH_CLASSES[type(model)](
+        model.input_size, model.hidden_size, num_layers=model.num_layers, batch_first=model.batch_first
+    ).to(tdtype)
     ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
     xt = torch.tensor(x, requires_grad=True)
-    states = None if state is None else [torch.tensor(s, requires_grad=True)
-                                         for s in (state if isinstance(state, tuple) else (state,))]
+    states = (
+        None
+        if state is None
+        else [torch.tensor(s, requires_grad=True) for s in (state if isinstance(state, tuple) else (state,))]
+    )
     st = None if states is None else (tuple(states) if len(states) == 2 else states[0])
     out, final = ref(xt, st)
     finals = final if isinstance(final, tuple) else (final,)
     d_finals = d_state if isinstance(d_state, tuple) else (d_state,)
     loss = (out * torch.from_numpy(d_output)).sum() + sum(
-        (f * torch.from_numpy(d)).sum() for f, d in zip(finals, d_finals))
+        (f * torch.from_numpy(d)).sum() for f, d in zip(finals, d_finals)
+    )
     loss.backward()
     return dict(
         output=out.detach().numpy(),

@@ -48,8 +48,9 @@ def test_affine_backward_any_leading_axes():
         x, W, b = _rand(rng, *shape), _rand(rng, 6, 4), _rand(rng, 6)
         out, cache = nn.affine_forward(x, W, b)
         dout = _rand(rng, *out.shape)
-        errors = check_gradients(lambda x, W, b: nn.affine_forward(x, W, b)[0], [x, W, b],
-                                 list(nn.affine_backward(dout, cache)), dout)
+        errors = check_gradients(
+            lambda x, W, b: nn.affine_forward(x, W, b)[0], [x, W, b], list(nn.affine_backward(dout, cache)), dout
+        )
         assert max(errors) < TOL
 
 
@@ -71,12 +72,16 @@ def test_losses_backward():
     assert check_gradients(lambda p: np.array(nn.mse_loss(p, target)[0]), [pred], [dpred], np.array(1.0))[0] < TOL
     logits, y = _rand(rng, 5, 4), rng.integers(0, 4, 5)
     _, dlogits = nn.cross_entropy_loss(logits, y)
-    assert check_gradients(lambda z: np.array(nn.cross_entropy_loss(z, y)[0]), [logits], [dlogits],
-                           np.array(1.0))[0] < TOL
+    assert (
+        check_gradients(lambda z: np.array(nn.cross_entropy_loss(z, y)[0]), [logits], [dlogits], np.array(1.0))[0] < TOL
+    )
     logits, y = _rand(rng, 3, 2, 5), rng.integers(0, 5, (3, 2))
     mask = np.array([[1, 1], [1, 0], [0, 0]], dtype=bool)
     _, dlogits = nn.sequence_cross_entropy_loss(logits, y, mask)
-    f = lambda z: np.array(nn.sequence_cross_entropy_loss(z, y, mask)[0])
+
+    def f(z):
+        return np.array(nn.sequence_cross_entropy_loss(z, y, mask)[0])
+
     assert check_gradients(f, [logits], [dlogits], np.array(1.0))[0] < TOL
     assert np.all(dlogits[~mask] == 0)
 
@@ -125,8 +130,9 @@ def test_lstm_sequence_backward_with_final_cell_gradient():
     h, c, cache = nn.lstm_forward(*inputs)
     dh, dc_last = _rand(rng, T, B, H), _rand(rng, B, H)
     grads = nn.lstm_backward(dh, cache, dc_last)
-    errors = check_gradients(lambda *a: (nn.lstm_forward(*a)[0], nn.lstm_forward(*a)[1][-1]), inputs, grads,
-                             (dh, dc_last))
+    errors = check_gradients(
+        lambda *a: (nn.lstm_forward(*a)[0], nn.lstm_forward(*a)[1][-1]), inputs, grads, (dh, dc_last)
+    )
     assert max(errors) < TOL
 
 

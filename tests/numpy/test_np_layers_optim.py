@@ -64,7 +64,9 @@ def test_losses_match_torch():
     rng = np.random.default_rng(4)
     pred, target = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
     loss, _ = nn.mse_loss(pred, target)
-    assert loss == pytest.approx(torch.nn.functional.mse_loss(torch.from_numpy(pred), torch.from_numpy(target)).item(), rel=1e-13)
+    assert loss == pytest.approx(
+        torch.nn.functional.mse_loss(torch.from_numpy(pred), torch.from_numpy(target)).item(), rel=1e-13
+    )
     logits, y = rng.standard_normal((6, 4)), rng.integers(0, 4, 6)
     lt = torch.tensor(logits, requires_grad=True)
     ref = torch.nn.functional.cross_entropy(lt, torch.from_numpy(y))
@@ -78,15 +80,20 @@ def test_losses_match_torch():
     lengths = np.array([4, 2, 1])
     mask = np.arange(T)[:, None] < lengths[None, :]  # (T, B)
     lt = torch.tensor(logits, requires_grad=True)
-    ref = torch.nn.functional.cross_entropy(lt.reshape(-1, V), torch.from_numpy(np.where(mask, y, -100)).reshape(-1),
-                                            ignore_index=-100)
+    ref = torch.nn.functional.cross_entropy(
+        lt.reshape(-1, V), torch.from_numpy(np.where(mask, y, -100)).reshape(-1), ignore_index=-100
+    )
     ref.backward()
     loss, dlogits = nn.sequence_cross_entropy_loss(logits, y, mask)
     assert loss == pytest.approx(ref.item(), rel=1e-13)
     np.testing.assert_allclose(dlogits, lt.grad.numpy(), rtol=1e-12, atol=1e-15)
     full, _ = nn.sequence_cross_entropy_loss(logits, y)
-    assert full == pytest.approx(torch.nn.functional.cross_entropy(torch.from_numpy(logits).reshape(-1, V),
-                                                                   torch.from_numpy(y).reshape(-1)).item(), rel=1e-13)
+    assert full == pytest.approx(
+        torch.nn.functional.cross_entropy(
+            torch.from_numpy(logits).reshape(-1, V), torch.from_numpy(y).reshape(-1)
+        ).item(),
+        rel=1e-13,
+    )
 
 
 @pytest.mark.parametrize("activation,module", [("relu", torch.nn.ReLU), ("tanh", torch.nn.Tanh)])
@@ -134,7 +141,7 @@ def test_optimizers_match_torch(opt_name):
         mine, ref = nn.SGD(params, lr=0.1, momentum=0.9), torch.optim.SGD([wt], lr=0.1, momentum=0.9)
     else:
         mine, ref = nn.Adam(params, lr=0.05), torch.optim.Adam([wt], lr=0.05)
-    for k in range(5):
+    for _k in range(5):
         g = rng.standard_normal((3, 2))
         wt.grad = torch.from_numpy(g.copy())
         ref.step()
@@ -147,7 +154,10 @@ def test_clip_grad_norm_matches_torch():
     rng = np.random.default_rng(8)
     g1, g2 = rng.standard_normal((3, 4)), rng.standard_normal(5)
     grads = {"a": g1.copy(), "b": g2.copy()}
-    ts = [torch.zeros(3, 4, dtype=torch.float64, requires_grad=True), torch.zeros(5, dtype=torch.float64, requires_grad=True)]
+    ts = [
+        torch.zeros(3, 4, dtype=torch.float64, requires_grad=True),
+        torch.zeros(5, dtype=torch.float64, requires_grad=True),
+    ]
     ts[0].grad, ts[1].grad = torch.from_numpy(g1.copy()), torch.from_numpy(g2.copy())
     ref_norm = torch.nn.utils.clip_grad_norm_(ts, 1.0)
     norm = nn.clip_grad_norm(grads, 1.0)

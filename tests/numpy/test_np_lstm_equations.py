@@ -27,8 +27,15 @@ def step():
     W_i, W_f, W_g, W_o = np.split(W, 4, axis=0)
     b_i, b_f, b_g, b_o = np.split(b_ih + b_hh, 4)
     hx = np.concatenate([h_prev, x], axis=1)  # [h_{t-1}, x_t], (B, H + D)
-    return dict(h=h, c=c, cache=cache, c_prev=c_prev, hx=hx,
-                W=dict(i=W_i, f=W_f, g=W_g, o=W_o), b=dict(i=b_i, f=b_f, g=b_g, o=b_o))
+    return dict(
+        h=h,
+        c=c,
+        cache=cache,
+        c_prev=c_prev,
+        hx=hx,
+        W=dict(i=W_i, f=W_f, g=W_g, o=W_o),
+        b=dict(i=b_i, f=b_f, g=b_g, o=b_o),
+    )
 
 
 def test_eq1_forget_gate(step):
@@ -81,9 +88,10 @@ def test_lstm_gate_order_is_torch_i_f_g_o():
     zeros = np.zeros((1, 1))
     for k, name in enumerate("ifgo"):
         b = np.zeros(4 * H)
-        b[k * H:(k + 1) * H] = 50.0
-        _, _, cache = nn.lstm_step_forward(zeros, np.zeros((1, H)), np.zeros((1, H)), np.zeros((4 * H, 1)),
-                                           np.zeros((4 * H, H)), b, np.zeros(4 * H))
+        b[k * H : (k + 1) * H] = 50.0
+        _, _, cache = nn.lstm_step_forward(
+            zeros, np.zeros((1, H)), np.zeros((1, H)), np.zeros((4 * H, 1)), np.zeros((4 * H, H)), b, np.zeros(4 * H)
+        )
         expected = {n: (1.0 if n == name else (0.0 if n == "g" else 0.5)) for n in "ifgo"}
         for n in "ifgo":
             assert np.allclose(getattr(cache, n), expected[n]), (name, n)
@@ -147,16 +155,29 @@ def test_sequence_equals_hand_stepped_cell(cell, T, B):
 
 
 @settings(max_examples=25, deadline=None)
-@given(cell=st.sampled_from(["rnn", "lstm", "gru"]), T=st.integers(1, 6), B=st.integers(1, 4),
-       D=st.integers(1, 5), H=st.integers(1, 5), seed=st.integers(0, 2**16))
+@given(
+    cell=st.sampled_from(["rnn", "lstm", "gru"]),
+    T=st.integers(1, 6),
+    B=st.integers(1, 4),
+    D=st.integers(1, 5),
+    H=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
 def test_property_sequence_equals_steps(cell, T, B, D, H, seed):
     _sequence_matches_steps(cell, T, B, D, H, seed)
 
 
 @settings(max_examples=25, deadline=None)
-@given(cls=st.sampled_from([nn.RNN, nn.LSTM, nn.GRU]), T=st.integers(1, 5), B=st.integers(1, 4),
-       D=st.integers(1, 4), H=st.integers(1, 4), layers=st.integers(1, 2), batch_first=st.booleans(),
-       seed=st.integers(0, 2**16))
+@given(
+    cls=st.sampled_from([nn.RNN, nn.LSTM, nn.GRU]),
+    T=st.integers(1, 5),
+    B=st.integers(1, 4),
+    D=st.integers(1, 4),
+    H=st.integers(1, 4),
+    layers=st.integers(1, 2),
+    batch_first=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_property_layer_matches_torch_and_shapes(cls, T, B, D, H, layers, batch_first, seed):
     from np_helpers import random_inputs, random_upstream, torch_reference
 

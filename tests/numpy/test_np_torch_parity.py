@@ -4,9 +4,9 @@ gradient (input, initial state, all parameters). float64 within 1e-10, float32 w
 import numpy as np
 import pytest
 import torch
+from np_helpers import random_inputs, random_upstream, torch_reference
 
 from lstmlib.numpy import GRU, LSTM, RNN
-from np_helpers import random_inputs, random_upstream, torch_reference
 
 # (T, B, D, H, num_layers, batch_first)
 SHAPES = [
@@ -37,7 +37,10 @@ def test_matches_torch_nn(cls, shape, dtype, with_state):
     grads_in = model.backward(d_output, d_state)
     ref = torch_reference(model, x, state, d_output, d_state)
     tol = TOL[dtype]
-    check = lambda a, b: np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+    def check(a, b):
+        return np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
     assert output.dtype == dtype and output.shape == ref["output"].shape
     check(output, ref["output"])
     for mine, theirs in zip(_as_tuple(final), ref["final"]):

@@ -5,8 +5,7 @@ import torch
 
 from lstmlib.device import available_devices
 from lstmlib.torch import LSTM
-from lstmlib.torch.architectures import (EncoderDecoder, SeqToSeq, SeqToVec, VecToSeq, make_rnn,
-                                         sequence_loss)
+from lstmlib.torch.architectures import EncoderDecoder, SeqToSeq, SeqToVec, VecToSeq, make_rnn, sequence_loss
 from lstmlib.training import set_seed
 
 CELLS = ["rnn", "gru", "lstm"]
@@ -93,6 +92,7 @@ def test_beam_one_equals_greedy_untrained_and_beam_finds_likelier_targets():
         lp = torch.log_softmax(model(src, lengths, tgt_in.clamp(min=0)), -1).gather(2, out[..., None])[..., 0]
         alive = torch.cumsum((out == 2).long(), 0) - (out == 2).long() == 0
         return (lp * alive).sum(0)
+
     wide = model.beam_search(src, lengths, beam_size=4, max_len=6)
     ended = (wide == 2).any(0) & (greedy == 2).any(0)
     assert bool((logp(wide)[ended] >= logp(greedy)[ended] - 1e-5).all())
@@ -172,13 +172,19 @@ def test_bad_inputs_name_expected_and_got():
 def test_architectures_run_on_every_device_and_agree_with_cpu(device):
     set_seed(0)
     src, lengths, tgt = _pairs()
-    models = [EncoderDecoder(9, 9, 12, cell="lstm"), SeqToVec(12, 3, vocab_size=9, cell="gru", pooling="mean"),
-              SeqToSeq(12, 9, vocab_size=9, cell="rnn"), VecToSeq(5, 9, 12, cell="lstm", condition="both")]
+    models = [
+        EncoderDecoder(9, 9, 12, cell="lstm"),
+        SeqToVec(12, 3, vocab_size=9, cell="gru", pooling="mean"),
+        SeqToSeq(12, 9, vocab_size=9, cell="rnn"),
+        VecToSeq(5, 9, 12, cell="lstm", condition="both"),
+    ]
     vec = torch.randn(6, 5)
-    calls = [lambda m, d: sequence_loss(m(src.to(d), lengths.to(d), tgt[:-1].to(d)), tgt[1:].to(d)),
-             lambda m, d: m(src.to(d), lengths.to(d)).logsumexp(1).mean(),
-             lambda m, d: sequence_loss(m(src.to(d), lengths.to(d)), src.to(d)),
-             lambda m, d: sequence_loss(m(vec.to(d), tgt[:-1].to(d)), tgt[1:].to(d))]
+    calls = [
+        lambda m, d: sequence_loss(m(src.to(d), lengths.to(d), tgt[:-1].to(d)), tgt[1:].to(d)),
+        lambda m, d: m(src.to(d), lengths.to(d)).logsumexp(1).mean(),
+        lambda m, d: sequence_loss(m(src.to(d), lengths.to(d)), src.to(d)),
+        lambda m, d: sequence_loss(m(vec.to(d), tgt[:-1].to(d)), tgt[1:].to(d)),
+    ]
     for model, call in zip(models, calls):
         on_device = copy.deepcopy(model).to(device)
         loss_cpu, loss_dev = call(model, "cpu"), call(on_device, device)

@@ -32,7 +32,11 @@ class TestBadInput:
 
     @pytest.mark.parametrize("shape", [(0, 3, 8), (5, 0, 8)])
     def test_empty_sequence_or_batch(self, cls, fused, shape):
-        with pytest.raises(ValueError, match=r"x is empty: T and B must be at least 1; got shape " + str(shape).replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(
+            ValueError,
+            match=r"x is empty: T and B must be at least 1; got shape "
+            + str(shape).replace("(", r"\(").replace(")", r"\)"),
+        ):
             cls(8, 4, fused=fused)(torch.zeros(shape))
 
     def test_integer_dtype(self, cls, fused):
@@ -54,8 +58,9 @@ class TestBadInput:
 
     @pytest.mark.parametrize("bad", [(1, 2, 4), (2, 3, 4), (1, 3, 5), (3, 4)])
     def test_wrong_state_shape(self, cls, fused, bad):
-        expected = r"must have shape \(1, 3, 4\) \(num_layers \* num_directions, B, H\); got " + \
-            str(bad).replace("(", r"\(").replace(")", r"\)")
+        expected = r"must have shape \(1, 3, 4\) \(num_layers \* num_directions, B, H\); got " + str(bad).replace(
+            "(", r"\("
+        ).replace(")", r"\)")
         with pytest.raises(ValueError, match=expected):
             cls(8, 4, fused=fused)(torch.zeros(5, 3, 8), _state(cls, bad))
 

@@ -17,7 +17,9 @@ def _as_tuple(state):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("options", [{}, {"num_layers": 2, "batch_first": True}, {"bidirectional": True, "bias": False}])
+@pytest.mark.parametrize(
+    "options", [{}, {"num_layers": 2, "batch_first": True}, {"bidirectional": True, "bias": False}]
+)
 @pytest.mark.parametrize("cls", CLASSES, ids=IDS)
 def test_fused_equals_default(cls, options, device):
     torch.manual_seed(0)
@@ -28,7 +30,7 @@ def test_fused_equals_default(cls, options, device):
     grads = []
     for model in (default, fused):
         output, final = model(x)
-        loss = (output ** 2).sum() + sum(s.sum() for s in _as_tuple(final))
+        loss = (output**2).sum() + sum(s.sum() for s in _as_tuple(final))
         grads.append((output, _as_tuple(final), torch.autograd.grad(loss, [x, *model.parameters()])))
     (out_d, fin_d, g_d), (out_f, fin_f, g_f) = grads
     torch.testing.assert_close(out_f, out_d, rtol=1e-10, atol=1e-10)
@@ -42,8 +44,7 @@ def test_get_device_is_the_best_available(monkeypatch):
     monkeypatch.delenv("LSTMLIB_DEVICE", raising=False)
     device = get_device()
     assert isinstance(device, torch.device)
-    expected = "cuda" if torch.cuda.is_available() else (
-        "mps" if torch.backends.mps.is_available() else "cpu")
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
     assert device.type == expected
     assert available_devices()[0] == "cpu"
     assert device.type in available_devices()
@@ -74,6 +75,7 @@ def test_state_dict_round_trip_with_numpy(cls_name):
     """torch.nn -> lstmlib.torch -> lstmlib.numpy -> lstmlib.torch, same outputs all along."""
     import lstmlib.numpy as lnp
     import lstmlib.torch as lt
+
     torch.manual_seed(0)
     ref = getattr(torch.nn, cls_name)(3, 4, num_layers=2).double()
     ours = getattr(lt, cls_name)(3, 4, num_layers=2).double()

@@ -20,9 +20,14 @@ SHAPES = [
 ]
 # Tolerance per dtype and device type, with TF32 off (tests/conftest.py). float32 on CUDA: cuDNN's fused
 # RNN kernels sum in another order than our step-by-step products, which costs a few ulps per step.
-TOLERANCES = {(torch.float64, "cpu"): 1e-10, (torch.float32, "cpu"): 1e-5,
-              (torch.float64, "cuda"): 1e-10, (torch.float32, "cuda"): 2e-5,
-              (torch.float64, "mps"): 1e-10, (torch.float32, "mps"): 1e-4}
+TOLERANCES = {
+    (torch.float64, "cpu"): 1e-10,
+    (torch.float32, "cpu"): 1e-5,
+    (torch.float64, "cuda"): 1e-10,
+    (torch.float32, "cuda"): 2e-5,
+    (torch.float64, "mps"): 1e-10,
+    (torch.float32, "mps"): 1e-4,
+}
 
 
 def _as_tuple(state):
@@ -41,7 +46,7 @@ def _loss_and_grads(model, x, state):
     final = _as_tuple(final)
     # weight every output differently so that no gradient is trivially symmetric
     loss = (output * torch.linspace(-1, 1, output.numel(), dtype=x.dtype, device=x.device).view_as(output)).sum()
-    loss = loss + sum((s ** 2).sum() for s in final)
+    loss = loss + sum((s**2).sum() for s in final)
     inputs = [x, *_as_tuple(state), *model.parameters()]
     return output, final, torch.autograd.grad(loss, inputs)
 
@@ -56,8 +61,10 @@ def test_matches_torch_nn(ours_cls, ref_cls, T, B, D, H, options, dtype, device)
     layers = options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1)
     shape = (B, T, D) if options.get("batch_first") else (T, B, D)
     x = torch.randn(shape, dtype=dtype, device=device, requires_grad=True)
-    state = tuple(torch.randn(layers, B, H, dtype=dtype, device=device, requires_grad=True)
-                  for _ in range(2 if ours_cls is LSTM else 1))
+    state = tuple(
+        torch.randn(layers, B, H, dtype=dtype, device=device, requires_grad=True)
+        for _ in range(2 if ours_cls is LSTM else 1)
+    )
     ref_state = state if ours_cls is LSTM else state[0]
     out_ref, final_ref, grads_ref = _loss_and_grads(ref, x, ref_state)
     out_ours, final_ours, grads_ours = _loss_and_grads(ours, x, ref_state)

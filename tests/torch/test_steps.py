@@ -3,16 +3,35 @@
 import pytest
 import torch
 
-from lstmlib.torch import (GRU, LSTM, RNN, gru_forward, gru_step, lstm_cell, lstm_forward, lstm_step,
-                           rnn_forward, rnn_step)
+from lstmlib.torch import (
+    GRU,
+    LSTM,
+    RNN,
+    gru_forward,
+    gru_step,
+    lstm_cell,
+    lstm_forward,
+    lstm_step,
+    rnn_forward,
+    rnn_step,
+)
 
 
 def _lstm_inputs(T, B, D, H, bias=True, seed=0):
     g = torch.Generator().manual_seed(seed)
+
     def rand(*shape):
         return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_()
-    return (rand(T, B, D), rand(B, H), rand(B, H), rand(4 * H, D), rand(4 * H, H),
-            rand(4 * H) if bias else None, rand(4 * H) if bias else None)
+
+    return (
+        rand(T, B, D),
+        rand(B, H),
+        rand(B, H),
+        rand(4 * H, D),
+        rand(4 * H, H),
+        rand(4 * H) if bias else None,
+        rand(4 * H) if bias else None,
+    )
 
 
 @pytest.mark.parametrize("T, B, D, H, bias", [(4, 3, 2, 3, True), (1, 1, 2, 2, True), (3, 2, 3, 2, False)])
@@ -25,6 +44,7 @@ def test_lstm_forward_gradcheck(T, B, D, H, bias):
 def test_lstm_forward_gradcheck_catches_a_wrong_backward(monkeypatch):
     """gradcheck is not vacuous: break the backward's forget-gate path and it must fail."""
     from lstmlib.torch import lstm as lstm_module
+
     original = lstm_module._LSTMLayer.backward
 
     def broken(ctx, d_output, d_h_n, d_c_n):
@@ -49,7 +69,7 @@ def test_lstm_forward_equals_autograd_of_lstm_step():
     torch.testing.assert_close(h_n, h, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(c_n, c, rtol=1e-12, atol=1e-12)
     params = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-    grads_fast = torch.autograd.grad((output ** 3).sum() + c_n.sum(), params)
+    grads_fast = torch.autograd.grad((output**3).sum() + c_n.sum(), params)
     grads_loop = torch.autograd.grad((torch.stack(steps) ** 3).sum() + c.sum(), params)
     for fast, loop in zip(grads_fast, grads_loop):
         torch.testing.assert_close(fast, loop, rtol=1e-10, atol=1e-10)
@@ -102,8 +122,10 @@ def test_rnn_relu_matches_torch_nn():
 def test_sequence_functions_gradcheck(forward, gates):
     g = torch.Generator().manual_seed(0)
     T, B, D, H = 3, 2, 2, 3
+
     def rand(*shape):
         return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_()
+
     inputs = (rand(T, B, D), rand(B, H), rand(gates * H, D), rand(gates * H, H), rand(gates * H), rand(gates * H))
     assert torch.autograd.gradcheck(forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6)
 
@@ -113,17 +135,20 @@ def test_sequence_functions_gradcheck(forward, gates):
 def test_rnn_forward_gradcheck(T, B, D, H, bias, nonlinearity):
     """The RNN's hand-written BPTT against centred finite differences, every input and parameter."""
     g = torch.Generator().manual_seed(1)
+
     def rand(*shape):
         return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_()
-    inputs = (rand(T, B, D), rand(B, H), rand(H, D), rand(H, H), rand(H) if bias else None,
-              rand(H) if bias else None)
-    assert torch.autograd.gradcheck(lambda *a: rnn_forward(*a, nonlinearity=nonlinearity), inputs,
-                                    eps=1e-6, atol=1e-8, rtol=1e-6)
+
+    inputs = (rand(T, B, D), rand(B, H), rand(H, D), rand(H, H), rand(H) if bias else None, rand(H) if bias else None)
+    assert torch.autograd.gradcheck(
+        lambda *a: rnn_forward(*a, nonlinearity=nonlinearity), inputs, eps=1e-6, atol=1e-8, rtol=1e-6
+    )
 
 
 def test_rnn_forward_gradcheck_catches_a_wrong_backward(monkeypatch):
     """gradcheck is not vacuous: a recurrent-weight gradient 1 % off must fail it."""
     from lstmlib.torch import rnn as rnn_module
+
     original = rnn_module._RNNLayer.backward
 
     def broken(ctx, d_output, d_h_n):
@@ -132,9 +157,10 @@ def test_rnn_forward_gradcheck_catches_a_wrong_backward(monkeypatch):
         return tuple(grads)
 
     g = torch.Generator().manual_seed(2)
-    inputs = tuple(torch.randn(*s, generator=g, dtype=torch.float64).requires_grad_()
-                   for s in [(4, 2, 3), (2, 3), (3, 3), (3, 3), (3,), (3,)])
+    inputs = tuple(
+        torch.randn(*s, generator=g, dtype=torch.float64).requires_grad_()
+        for s in [(4, 2, 3), (2, 3), (3, 3), (3, 3), (3,), (3,)]
+    )
     assert torch.autograd.gradcheck(rnn_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6)
     monkeypatch.setattr(rnn_module._RNNLayer, "backward", staticmethod(broken))
-    assert not torch.autograd.gradcheck(rnn_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6,
-                                        raise_exception=False)
+    assert not torch.autograd.gradcheck(rnn_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, raise_exception=False)

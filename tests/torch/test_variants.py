@@ -13,8 +13,17 @@ def _inputs(T, B, D, H, bias=True, seed=0):
 
     def rand(*shape):
         return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_()
-    return (rand(T, B, D), rand(B, H), rand(B, H), rand(4 * H, D), rand(4 * H, H), rand(3 * H),
-            rand(4 * H) if bias else None, rand(4 * H) if bias else None)
+
+    return (
+        rand(T, B, D),
+        rand(B, H),
+        rand(B, H),
+        rand(4 * H, D),
+        rand(4 * H, H),
+        rand(3 * H),
+        rand(4 * H) if bias else None,
+        rand(4 * H) if bias else None,
+    )
 
 
 def _sigmoid(z):
@@ -28,10 +37,10 @@ def test_step_follows_the_equations():
     H = 4
     z = x @ w_ih.T + h @ w_hh.T + b_ih + b_hh
     i = _sigmoid(z[:, :H] + w_ch[:H] * c)
-    f = _sigmoid(z[:, H:2 * H] + w_ch[H:2 * H] * c)
-    g = np.tanh(z[:, 2 * H:3 * H])
+    f = _sigmoid(z[:, H : 2 * H] + w_ch[H : 2 * H] * c)
+    g = np.tanh(z[:, 2 * H : 3 * H])
     c_new = f * c + i * g
-    o = _sigmoid(z[:, 3 * H:] + w_ch[2 * H:] * c_new)   # the output gate peeks at the new cell
+    o = _sigmoid(z[:, 3 * H :] + w_ch[2 * H :] * c_new)  # the output gate peeks at the new cell
     h_new = o * np.tanh(c_new)
     args = [torch.from_numpy(a) for a in (x, h, c, w_ih, w_hh, w_ch, b_ih, b_hh)]
     h_got, c_got = peephole_lstm_step(*args)
@@ -61,8 +70,8 @@ def test_forward_equals_hand_stepped_loop(bias):
     torch.testing.assert_close(c_n, c, rtol=1e-12, atol=1e-12)
     # the hand-written backward against autograd through the hand-stepped loop
     params = tuple(p for p in (x, h0, c0, w_ih, w_hh, w_ch, b_ih, b_hh) if p is not None)
-    grads_fast = torch.autograd.grad((output ** 3).sum() + (c_n ** 2).sum() + h_n.sum(), params)
-    grads_loop = torch.autograd.grad((torch.stack(steps) ** 3).sum() + (c ** 2).sum() + h.sum(), params)
+    grads_fast = torch.autograd.grad((output**3).sum() + (c_n**2).sum() + h_n.sum(), params)
+    grads_loop = torch.autograd.grad((torch.stack(steps) ** 3).sum() + (c**2).sum() + h.sum(), params)
     for fast, loop in zip(grads_fast, grads_loop):
         torch.testing.assert_close(fast, loop, rtol=1e-10, atol=1e-10)
 
@@ -70,6 +79,7 @@ def test_forward_equals_hand_stepped_loop(bias):
 def test_gradcheck_catches_a_wrong_backward(monkeypatch):
     """gradcheck is not vacuous: a peephole gradient 1 % off must fail it."""
     from lstmlib.torch import variants
+
     original = variants._PeepholeLSTMLayer.backward
 
     def broken(ctx, d_output, d_h_n, d_c_n):
@@ -79,8 +89,9 @@ def test_gradcheck_catches_a_wrong_backward(monkeypatch):
 
     monkeypatch.setattr(variants._PeepholeLSTMLayer, "backward", staticmethod(broken))
     inputs = _inputs(3, 2, 2, 3)
-    assert not torch.autograd.gradcheck(peephole_lstm_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6,
-                                        raise_exception=False)
+    assert not torch.autograd.gradcheck(
+        peephole_lstm_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, raise_exception=False
+    )
 
 
 @pytest.mark.parametrize("T, B, D, H, bias", [(4, 3, 2, 3, True), (1, 1, 2, 2, True), (3, 2, 3, 2, False)])
@@ -102,18 +113,22 @@ def test_module_gradcheck_two_layers_bidirectional():
         state = dict(zip([n for n, _ in model.named_parameters()], weights))
         out, (h_n, c_n) = torch.func.functional_call(model, state, (x, (h0, c0)))
         return out, h_n, c_n
+
     assert torch.autograd.gradcheck(run, (x, h0, c0, *params), eps=1e-6, atol=1e-7, rtol=1e-5)
 
 
-@pytest.mark.parametrize("num_layers, bidirectional, batch_first", [(1, False, False), (2, True, False),
-                                                                    (2, False, True)])
+@pytest.mark.parametrize(
+    "num_layers, bidirectional, batch_first", [(1, False, False), (2, True, False), (2, False, True)]
+)
 def test_zero_peepholes_equal_torch_nn_lstm(num_layers, bidirectional, batch_first):
     """With p = 0 the module is torch.nn.LSTM on the same state_dict."""
     torch.manual_seed(1)
-    ours = PeepholeLSTM(3, 5, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
-                        dtype=torch.float64)
-    ref = torch.nn.LSTM(3, 5, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
-                        dtype=torch.float64)
+    ours = PeepholeLSTM(
+        3, 5, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, dtype=torch.float64
+    )
+    ref = torch.nn.LSTM(
+        3, 5, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, dtype=torch.float64
+    )
     missing, unexpected = ref.load_state_dict(ours.state_dict(), strict=False)
     assert not missing and all(k.startswith("weight_ch") for k in unexpected)
     with torch.no_grad():
@@ -178,22 +193,24 @@ def test_errors():
         model(torch.zeros(4, 1, 2), (torch.zeros(1, 2, 3), torch.zeros(1, 2, 3)))
 
 
-@pytest.mark.parametrize("make", [lambda: torch.nn.LSTM(2, 3, num_layers=2), lambda: LSTM(2, 3, bidirectional=True),
-                                  lambda: PeepholeLSTM(2, 3)])
+@pytest.mark.parametrize(
+    "make",
+    [lambda: torch.nn.LSTM(2, 3, num_layers=2), lambda: LSTM(2, 3, bidirectional=True), lambda: PeepholeLSTM(2, 3)],
+)
 def test_init_forget_bias(make):
     model = make()
     H = 3
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     assert init_forget_bias(model, 1.0) is model
-    layers = [n[len("bias_ih"):] for n in before if n.startswith("bias_ih")]
+    layers = [n[len("bias_ih") :] for n in before if n.startswith("bias_ih")]
     assert layers
     for suffix in layers:
         b_ih, b_hh = getattr(model, "bias_ih" + suffix), getattr(model, "bias_hh" + suffix)
-        torch.testing.assert_close(b_ih[H:2 * H] + b_hh[H:2 * H], torch.ones(H))
+        torch.testing.assert_close(b_ih[H : 2 * H] + b_hh[H : 2 * H], torch.ones(H))
         # the other gates' biases are untouched
         for name in ("bias_ih", "bias_hh"):
             got, old = getattr(model, name + suffix), before[name + suffix]
-            torch.testing.assert_close(torch.cat([got[:H], got[2 * H:]]), torch.cat([old[:H], old[2 * H:]]))
+            torch.testing.assert_close(torch.cat([got[:H], got[2 * H :]]), torch.cat([old[:H], old[2 * H :]]))
     for name, p in model.named_parameters():
         if not name.startswith("bias"):
             torch.testing.assert_close(p, before[name])
