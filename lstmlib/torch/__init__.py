@@ -1,15 +1,20 @@
 """The course's recurrent networks as ``torch.nn.Module``s, written from the book's equations.
 
 ``RNN``, ``LSTM`` and ``GRU`` take ``torch.nn``'s constructor arguments and hold ``torch.nn``'s parameters
-(names, shapes, gate order, init), so a ``state_dict`` moves unchanged between ``torch.nn.LSTM``,
-``lstmlib.torch.LSTM`` and ``lstmlib.numpy.LSTM``. Inputs are time-first ``(T, B, D)`` unless
-``batch_first=True``. ``fused=True`` switches a model to torch's fused kernels (cuDNN on a GPU) on the
-same parameters. The step functions (``lstm_step`` ...) and one-layer sequence functions
-(``lstm_forward`` ...) are the building blocks, mirroring ``lstmlib.numpy``.
+(names, shapes, gate order, init, the LSTM's ``proj_size``), so a ``state_dict`` moves unchanged between
+``torch.nn.LSTM``, ``lstmlib.torch.LSTM`` and ``lstmlib.numpy.LSTM``; ``forward`` takes what ``torch.nn``'s
+takes (batched (T, B, D) or ``batch_first``, unbatched (T, D), ``PackedSequence``) and returns the same.
+
+Each equation is written once, in a step function: ``rnn_step`` (R1), ``lstm_step`` (1)-(5) with (3a),
+``gru_step`` (G1)-(G4). The sequence functions ``rnn_forward``, ``lstm_forward``, ``gru_forward`` are plain
+loops over the steps, and autograd differentiates them. The classes run, per layer and direction, the
+fast twins of those loops in ``lstmlib.torch._fast`` (hand-written backward through time; ``fast=True``,
+the default), the readable loops (``fast=False``), or torch's fused kernels for the whole stack
+(``fused=True``, cuDNN on a GPU), all on the same parameters.
 """
 
-from .gru import GRU, gru_cell, gru_forward, gru_step
-from .lstm import LSTM, lstm_cell, lstm_forward, lstm_step
+from .gru import GRU, gru_forward, gru_step
+from .lstm import LSTM, lstm_forward, lstm_step
 from .rnn import RNN, rnn_forward, rnn_step
 
 __all__ = [
@@ -18,10 +23,8 @@ __all__ = [
     "GRU",
     "rnn_step",
     "rnn_forward",
-    "lstm_cell",
     "lstm_step",
     "lstm_forward",
-    "gru_cell",
     "gru_step",
     "gru_forward",
 ]

@@ -19,20 +19,33 @@ With the peepholes at zero the model is exactly ``torch.nn.LSTM`` on the same ``
 (Gers et al. 2000; Jozefowicz et al. 2015).
 """
 
+from __future__ import annotations
+
 import math
 
 import torch
 from torch import nn
-from torch.autograd.function import once_differentiable
 
-from ._base import RecurrentBase, input_and_weight_grads
+from . import _fast
+from ._base import RecurrentBase
+
+Tensor = torch.Tensor
 
 __all__ = ["PeepholeLSTM", "peephole_lstm_step", "peephole_lstm_forward", "init_forget_bias"]
 
 
-def peephole_lstm_step(x, h_prev, c_prev, weight_ih, weight_hh, weight_ch, bias_ih=None, bias_hh=None):
+def peephole_lstm_step(
+    x: Tensor,
+    h_prev: Tensor,
+    c_prev: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    weight_ch: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
     """One peephole LSTM step, equations (1p), (2p), (3), (3a), (4p), (5); autograd differentiates it
-    (the reference that ``peephole_lstm_forward``'s hand-written backward is tested against).
+    (``peephole_lstm_forward`` loops over it; ``_fast.peephole_lstm_forward`` is tested against it).
 
     Args:
         x: (B, D) input x_t.
@@ -57,81 +70,18 @@ def peephole_lstm_step(x, h_prev, c_prev, weight_ih, weight_hh, weight_ch, bias_
     return h, c
 
 
-class _PeepholeLSTMLayer(torch.autograd.Function):
-    """One peephole LSTM layer over a sequence: forward by (1p)-(5), backward through time by hand."""
-
-    @staticmethod
-    def forward(ctx, x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih, bias_hh):
-        T, B, D = x.shape
-        H = h0.shape[-1]
-        # W_ih x_t + b for every t in one matmul; the loop adds W_hh h_{t-1}
-        gates = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, 4 * H)  # (T, B, 4H)
-        if bias_ih is not None:
-            gates = gates + (bias_ih + bias_hh)
-        p_i, p_f, p_o = weight_ch[:H], weight_ch[H : 2 * H], weight_ch[2 * H :]
-        weight_hh_T = weight_hh.T.contiguous()  # (H, 4H)
-        acts = torch.empty_like(gates)  # i, f, C̃, o at every step
-        cs = x.new_empty(T + 1, B, H)  # C_0 ... C_T
-        tanh_cs = x.new_empty(T, B, H)
-        output = x.new_empty(T, B, H)  # h_1 ... h_T
-        cs[0] = c0
-        h = h0
-        for t in range(T):
-            z = gates[t].addmm_(h, weight_hh_T)  # (B, 4H)
-            i, f, g, o = (acts[t, :, k * H : (k + 1) * H] for k in range(4))
-            c_prev = cs[t]
-            torch.sigmoid(torch.addcmul(z[:, :H], p_i, c_prev), out=i)  # (2p) input gate
-            torch.sigmoid(torch.addcmul(z[:, H : 2 * H], p_f, c_prev), out=f)  # (1p) forget gate
-            torch.tanh(z[:, 2 * H : 3 * H], out=g)  # (3) candidate
-            torch.addcmul(f * c_prev, i, g, out=cs[t + 1])  # (3a) cell update
-            torch.sigmoid(torch.addcmul(z[:, 3 * H :], p_o, cs[t + 1]), out=o)  # (4p) output gate
-            torch.tanh(cs[t + 1], out=tanh_cs[t])
-            torch.mul(o, tanh_cs[t], out=output[t])  # (5) hidden state
-            h = output[t]
-        ctx.save_for_backward(x, h0, weight_ih, weight_hh, weight_ch, output, cs, acts, tanh_cs)
-        ctx.has_bias = bias_ih is not None
-        return output, output[T - 1].clone(), cs[T].clone()
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, d_output, d_h_n, d_c_n):
-        x, h0, weight_ih, weight_hh, weight_ch, output, cs, acts, tanh_c = ctx.saved_tensors
-        T = x.shape[0]
-        H = h0.shape[-1]
-        p_i, p_f, p_o = weight_ch[:H], weight_ch[H : 2 * H], weight_ch[2 * H :]
-        i, f, g, o = acts[..., :H], acts[..., H : 2 * H], acts[..., 2 * H : 3 * H], acts[..., 3 * H :]
-        # local derivatives, every t at once: σ' for i, f, o and tanh' for C̃, times what they multiply
-        d_i_local = i * (1 - i) * g  # ∂C_t/∂z_i
-        d_f_local = f * (1 - f) * cs[:-1]  # ∂C_t/∂z_f
-        d_g_local = (1 - g * g) * i  # ∂C_t/∂z_g
-        d_o_local = o * (1 - o) * tanh_c  # ∂h_t/∂z_o
-        dh_to_dc = o * (1 - tanh_c * tanh_c)  # ∂h_t/∂C_t through tanh
-        d_gates = torch.empty_like(acts)  # (T, B, 4H)
-        dh_next, dc_next = d_h_n, d_c_n
-        for t in range(T - 1, -1, -1):
-            dh = d_output[t] + dh_next
-            dz_o = dh * d_o_local[t]
-            dc = dc_next + dh * dh_to_dc[t] + dz_o * p_o  # C_t feeds h_t directly and through o_t
-            dz_i = dc * d_i_local[t]
-            dz_f = dc * d_f_local[t]
-            torch.cat([dz_i, dz_f, dc * d_g_local[t], dz_o], -1, out=d_gates[t])
-            dc_next = dc * f[t] + dz_i * p_i + dz_f * p_f  # C_{t-1} feeds C_t, i_t and f_t
-            dh_next = d_gates[t] @ weight_hh
-        dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
-            d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias
-        )
-        d_weight_ch = torch.cat(
-            [
-                (d_gates[..., :H] * cs[:-1]).sum((0, 1)),
-                (d_gates[..., H : 2 * H] * cs[:-1]).sum((0, 1)),
-                (d_gates[..., 3 * H :] * cs[1:]).sum((0, 1)),
-            ]
-        )
-        return dx, dh_next, dc_next, d_weight_ih, d_weight_hh, d_weight_ch, d_bias, d_bias
-
-
-def peephole_lstm_forward(x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih=None, bias_hh=None):
-    """One peephole LSTM layer over a sequence, (1p)-(5) at every step, with a hand-written backward.
+def peephole_lstm_forward(
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    weight_ch: Tensor,
+    bias_ih: Tensor | None = None,
+    bias_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """One peephole LSTM layer over a sequence: ``peephole_lstm_step``, (1p)-(5), at every step; autograd
+    differentiates it (``_fast.peephole_lstm_forward`` is the same with a hand-written backward).
 
     Args:
         x: (T, B, D); h0, c0: (B, H); weights as in ``peephole_lstm_step``.
@@ -139,16 +89,23 @@ def peephole_lstm_forward(x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih=No
     Returns:
         output: (T, B, H) every h_t; h_n, c_n: (B, H) the final states.
     """
-    return _PeepholeLSTMLayer.apply(x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih, bias_hh)
+    h, c = h0, c0
+    outputs = []
+    for x_t in x:  # t = 1, ..., T
+        h, c = peephole_lstm_step(x_t, h, c, weight_ih, weight_hh, weight_ch, bias_ih, bias_hh)
+        outputs.append(h)
+    return torch.stack(outputs), h, c
 
 
 class PeepholeLSTM(RecurrentBase):
     """A multi-layer peephole LSTM (Gers et al. 2002) with ``torch.nn.LSTM``'s interface.
 
-    The constructor and contract of ``torch.nn.LSTM`` (``fused`` is not available: torch has no fused
-    peephole kernel). Parameters: those of ``torch.nn.LSTM``, drawn as it draws them (so the same seed
-    gives the same ``weight_ih_l0`` ...), plus ``weight_ch_l{k}`` (3H,) (``_reverse`` for the backward
-    direction), peepholes p_i, p_f, p_o, drawn afterwards from the same U(-1/sqrt(H), 1/sqrt(H)).
+    The constructor and contract of ``torch.nn.LSTM`` without ``proj_size`` (``fused`` is not available:
+    torch has no fused peephole kernel). ``fast=True`` (default) runs ``_fast.peephole_lstm_forward``
+    (hand-written backward), ``fast=False`` the readable loop ``peephole_lstm_forward``. Parameters: those
+    of ``torch.nn.LSTM``, drawn as it draws them (so the same seed gives the same ``weight_ih_l0`` ...), plus
+    ``weight_ch_l{k}`` (3H,) (``_reverse`` for the backward direction), peepholes p_i, p_f, p_o, drawn
+    afterwards from the same U(-1/sqrt(H), 1/sqrt(H)).
 
     Shapes (forward): x (T, B, D) -> output (T, B, num_directions*H), (h_n, c_n) each
     (num_layers*num_directions, B, H); state=(h_0, c_0) of that shape, zeros when omitted.
@@ -159,23 +116,35 @@ class PeepholeLSTM(RecurrentBase):
 
     def __init__(
         self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        fused=False,
-        device=None,
-        dtype=None,
-    ):
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        fast: bool = True,
+        fused: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
         if fused:
             raise ValueError(
                 "PeepholeLSTM has no fused kernel (torch has none for peepholes); expected fused=False, got fused=True"
             )
         super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, False, device, dtype
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            fast=fast,
+            fused=False,
+            device=device,
+            dtype=dtype,
         )
         bound = 1.0 / math.sqrt(hidden_size)
         for layer in range(num_layers):
@@ -203,14 +172,13 @@ class PeepholeLSTM(RecurrentBase):
         return (*super()._layer_weights(layer, direction), getattr(self, "weight_ch" + suffix))
 
     def _layer_forward(self, x, state, weight_ih, weight_hh, bias_ih, bias_hh, weight_ch):
-        output, h_n, c_n = peephole_lstm_forward(
-            x, state[0], state[1], weight_ih, weight_hh, weight_ch, bias_ih, bias_hh
-        )
+        forward = _fast.peephole_lstm_forward if self.fast else peephole_lstm_forward
+        output, h_n, c_n = forward(x, state[0], state[1], weight_ih, weight_hh, weight_ch, bias_ih, bias_hh)
         return output, (h_n, c_n)
 
 
 @torch.no_grad()
-def init_forget_bias(module, value=1.0):
+def init_forget_bias(module: nn.Module, value: float = 1.0) -> nn.Module:
     """Set every layer's forget-gate bias so that b_f = ``value`` (b_ih's f quarter = value, b_hh's = 0).
 
     Works on any module with ``torch.nn.LSTM``'s layout (gates i, f, g, o): ``torch.nn.LSTM``,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmlib.torch import GRU, LSTM
+from lstmlib.torch import GRU, LSTM, _fast
 from lstmlib.torch.variants import PeepholeLSTM, init_forget_bias, peephole_lstm_forward, peephole_lstm_step
 
 
@@ -58,9 +58,10 @@ def test_peepholes_change_the_output():
 
 
 @pytest.mark.parametrize("bias", [True, False])
-def test_forward_equals_hand_stepped_loop(bias):
+def test_fast_forward_equals_hand_stepped_loop(bias):
+    """_fast.peephole_lstm_forward (hand-written backward) against autograd through peephole_lstm_step."""
     x, h0, c0, w_ih, w_hh, w_ch, b_ih, b_hh = _inputs(5, 3, 2, 4, bias)
-    output, h_n, c_n = peephole_lstm_forward(x, h0, c0, w_ih, w_hh, w_ch, b_ih, b_hh)
+    output, h_n, c_n = _fast.peephole_lstm_forward(x, h0, c0, w_ih, w_hh, w_ch, b_ih, b_hh)
     h, c, steps = h0, c0, []
     for t in range(x.shape[0]):
         h, c = peephole_lstm_step(x[t], h, c, w_ih, w_hh, w_ch, b_ih, b_hh)
@@ -78,27 +79,28 @@ def test_forward_equals_hand_stepped_loop(bias):
 
 def test_gradcheck_catches_a_wrong_backward(monkeypatch):
     """gradcheck is not vacuous: a peephole gradient 1 % off must fail it."""
-    from lstmlib.torch import variants
-
-    original = variants._PeepholeLSTMLayer.backward
+    original = _fast._PeepholeLSTMLayer.backward
 
     def broken(ctx, d_output, d_h_n, d_c_n):
         grads = list(original(ctx, d_output, d_h_n, d_c_n))
         grads[5] = grads[5] * 1.01  # d weight_ch off by 1 %
         return tuple(grads)
 
-    monkeypatch.setattr(variants._PeepholeLSTMLayer, "backward", staticmethod(broken))
     inputs = _inputs(3, 2, 2, 3)
+    assert torch.autograd.gradcheck(_fast.peephole_lstm_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6)
+    monkeypatch.setattr(_fast._PeepholeLSTMLayer, "backward", staticmethod(broken))
     assert not torch.autograd.gradcheck(
-        peephole_lstm_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, raise_exception=False
+        _fast.peephole_lstm_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, raise_exception=False
     )
 
 
 @pytest.mark.parametrize("T, B, D, H, bias", [(4, 3, 2, 3, True), (1, 1, 2, 2, True), (3, 2, 3, 2, False)])
-def test_forward_gradcheck(T, B, D, H, bias):
+@pytest.mark.parametrize("path", ["loop", "fast"])
+def test_forward_gradcheck(T, B, D, H, bias, path):
     """Gradients of every input and parameter (peepholes included) against finite differences."""
     inputs = _inputs(T, B, D, H, bias)
-    assert torch.autograd.gradcheck(peephole_lstm_forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6)
+    forward = peephole_lstm_forward if path == "loop" else _fast.peephole_lstm_forward
+    assert torch.autograd.gradcheck(forward, inputs, eps=1e-6, atol=1e-8, rtol=1e-6)
 
 
 def test_module_gradcheck_two_layers_bidirectional():
@@ -143,10 +145,11 @@ def test_zero_peepholes_equal_torch_nn_lstm(num_layers, bidirectional, batch_fir
     torch.testing.assert_close(c_n, c_ref, rtol=1e-10, atol=1e-10)
 
 
-def test_module_equals_hand_stepped_layers():
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "loop"])
+def test_module_equals_hand_stepped_layers(fast):
     """Two layers: the module's output is layer 0 stepped by hand, fed to layer 1 stepped by hand."""
     torch.manual_seed(2)
-    model = PeepholeLSTM(2, 3, num_layers=2, dtype=torch.float64)
+    model = PeepholeLSTM(2, 3, num_layers=2, dtype=torch.float64, fast=fast)
     x = torch.randn(5, 2, 2, dtype=torch.float64)
     with torch.no_grad():
         out, (h_n, c_n) = model(x)
@@ -181,6 +184,22 @@ def test_parameter_names_and_shapes():
     assert shapes["weight_ih_l1_reverse"] == (16, 8)
     assert shapes["weight_ch_l1_reverse"] == (12,)
     assert sum(n.startswith("weight_ch") for n in shapes) == 4
+
+
+def test_packed_and_unbatched_input():
+    """PackedSequence and unbatched (T, D) input: each sequence as if run alone, to its own length."""
+    torch.manual_seed(4)
+    model = PeepholeLSTM(2, 3, bidirectional=True, dtype=torch.float64)
+    x = torch.randn(5, 3, 2, dtype=torch.float64)
+    lengths = [5, 2, 4]
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+    out, (h_n, c_n) = model(packed)
+    padded, _ = torch.nn.utils.rnn.pad_packed_sequence(out)
+    for b, length in enumerate(lengths):
+        alone, (h_alone, c_alone) = model(x[:length, b])  # unbatched
+        torch.testing.assert_close(padded[:length, b], alone, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(h_n[:, b], h_alone, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(c_n[:, b], c_alone, rtol=1e-12, atol=1e-12)
 
 
 def test_errors():
