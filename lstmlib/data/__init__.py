@@ -11,13 +11,22 @@
 | ``chorales`` | Bach chorales, soprano -> bass per eighth note | 403 chorales, 45,461 steps | music21 (files read directly) | BSD-3; public domain music | sequence -> sequence |
 
 Helpers: ``vocab`` (``Vocab``, tokenizers, ``<pad> <bos> <eos> <unk>`` = 0 1 2 3) and ``batching``
-(``pad_sequences``, ``mask_from_lengths``, ``split_indices``, ``Batches``, ``SequenceBatches``).
+(``pad_sequences``, ``mask_from_lengths``, ``split_indices``, ``Batches``, ``SequenceBatches``, and for a
+long token stream ``random_windows`` and ``stream_windows``).
 Loaders are cached (``functools.lru_cache``) and read files directly, so each takes well under a
 second after the first call; each module's docstring says what its set is, where it comes from, its
 licence and why it was chosen.
 """
 
-from .batching import Batches, SequenceBatches, mask_from_lengths, pad_sequences, split_indices
+from .batching import (
+    Batches,
+    SequenceBatches,
+    mask_from_lengths,
+    pad_sequences,
+    random_windows,
+    split_indices,
+    stream_windows,
+)
 from .vocab import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Vocab, char_tokenize, detokenize, word_tokenize
 
 __all__ = [
@@ -26,6 +35,8 @@ __all__ = [
     "mask_from_lengths",
     "pad_sequences",
     "split_indices",
+    "random_windows",
+    "stream_windows",
     "Vocab",
     "char_tokenize",
     "word_tokenize",

@@ -1,4 +1,5 @@
-"""Batching: pad variable-length sequences time-first, masks from lengths, seeded splits, batch iterators.
+"""Batching: pad variable-length sequences time-first, masks from lengths, seeded splits, batch iterators,
+and windows cut from one long token stream (for language models).
 
 Shapes follow the course: a padded batch of token ids is ``(T, B)``; of feature vectors ``(T, B, D)``;
 ``lengths`` is ``(B,)``; ``mask`` is ``(T, B)`` with True on real steps.
@@ -15,7 +16,15 @@ import numpy as np
 from ..seeding import derive_seed
 from .vocab import PAD_ID
 
-__all__ = ["pad_sequences", "mask_from_lengths", "split_indices", "Batches", "SequenceBatches"]
+__all__ = [
+    "pad_sequences",
+    "mask_from_lengths",
+    "split_indices",
+    "Batches",
+    "SequenceBatches",
+    "random_windows",
+    "stream_windows",
+]
 
 
 def pad_sequences(sequences: Sequence, pad_value=PAD_ID, dtype=None):
@@ -209,3 +218,54 @@ class SequenceBatches:
             else:
                 y = self.targets[idx]
             yield torch.as_tensor(x), torch.as_tensor(lengths), torch.as_tensor(y)
+
+
+# ----------------------------------------------------------------------------------------------------
+# A long token stream (a text as character ids): windows of inputs and next-token targets.
+
+
+def _check_stream(stream, length: int):
+    if getattr(stream, "ndim", None) != 1:
+        raise ValueError(f"stream must be a 1-D array or tensor of token ids (N,); got {type(stream).__name__}")
+    if length < 1:
+        raise ValueError(f"length must be >= 1; got {length}")
+    if len(stream) < length + 2:
+        raise ValueError(f"stream must hold at least length + 2 = {length + 2} tokens; got {len(stream)}")
+
+
+def random_windows(stream, length: int, batch_size: int, rng: np.random.Generator):
+    """A batch of ``batch_size`` windows of ``length`` + 1 tokens, each starting at a random place.
+
+    The starts are ``rng.integers(0, N - length - 1, batch_size)`` (one call: the batches of a run are
+    repeatable from the generator's seed), so a window may start anywhere but the last ``length`` + 1
+    tokens. Inputs are a window's first ``length`` tokens; targets are the same shifted by one.
+
+    Args:
+        stream: (N,) token ids, a NumPy array or a tensor (the windows are then on its device).
+        rng: a NumPy generator, e.g. ``lstmlib.training.set_seed(seed)`` or ``lstmlib.seeding.rng(seed)``.
+
+    Returns:
+        (inputs, targets), each (length, batch_size), of the stream's type.
+    """
+    _check_stream(stream, length)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+    starts = rng.integers(0, len(stream) - length - 1, batch_size)
+    index = starts[None, :] + np.arange(length + 1)[:, None]  # (length + 1, B)
+    if _is_tensor(stream):
+        import torch
+
+        index = torch.from_numpy(index).to(stream.device)
+    window = stream[index]
+    return window[:-1], window[1:]
+
+
+def stream_windows(stream, length: int):
+    """The stream cut into consecutive windows of ``length`` tokens, time-first, with next-token targets.
+
+    Window k holds tokens ``k*length .. (k+1)*length - 1``; the last incomplete window is dropped.
+    Returns (inputs, targets), each (length, N_windows): batch them with ``Batches(x, y, axes=(1, 1))``.
+    """
+    _check_stream(stream, length)
+    n = (len(stream) - 1) // length
+    return stream[: n * length].reshape(n, length).T, stream[1 : n * length + 1].reshape(n, length).T

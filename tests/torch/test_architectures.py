@@ -5,7 +5,8 @@ import torch
 
 from lstmlib.device import available_devices
 from lstmlib.torch import LSTM
-from lstmlib.torch.architectures import EncoderDecoder, SeqToSeq, SeqToVec, VecToSeq, make_rnn, sequence_loss
+from lstmlib.torch.losses import sequence_loss
+from lstmlib.torch.models import EncoderDecoder, SeqToSeq, SeqToVec, VecToSeq, make_rnn
 from lstmlib.training import set_seed
 
 CELLS = ["rnn", "gru", "lstm"]
