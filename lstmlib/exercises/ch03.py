@@ -21,7 +21,7 @@ def _cases():
     for T, B, D, H in [(4, 2, 3, 3), (1, 1, 2, 2), (6, 3, 2, 4), (5, 1, 1, 5)]:
         x = rng.standard_normal((T, B, D))
         W_ih, W_hh = rng.standard_normal((H, D)), rng.standard_normal((H, H)) * 0.8
-        h, _ = rnn_forward(x, np.zeros((B, H)), W_ih, W_hh, np.zeros(H), np.zeros(H))
+        h, _, _ = rnn_forward(x, np.zeros((B, H)), W_ih, W_hh, np.zeros(H), np.zeros(H))
         cases.append((f"T={T}, B={B}, H={H}", (h, W_hh, rng.standard_normal((B, H)))))
     return cases
 

@@ -3,7 +3,17 @@
 Conventions: time-first ``(T, B, D)`` (``batch_first=True`` as an option); parameters named, shaped
 and stacked as in ``torch.nn`` (LSTM gates i, f, g, o; GRU r, z, n); float64 by default (float32 on
 request with ``dtype=np.float32``). Function pairs follow one pattern: a forward returns its
-output(s) and a cache, a backward takes the upstream gradient(s) and the cache.
+output(s) and a cache (a namedtuple), a backward takes the upstream gradient(s) and the cache:
+
+    <k>_step_forward(x, h_prev, [c_prev,] W_ih, W_hh, b_ih=None, b_hh=None) -> (h, [c,] cache)
+    <k>_step_backward(dh, [dc,] cache) -> (dx, dh_prev, [dc_prev,] dW_ih, dW_hh, db_ih, db_hh)
+    <k>_forward(x, h0, [c0,] W_ih, W_hh, b_ih=None, b_hh=None) -> (output, h_n, [c_n,] cache)
+    <k>_backward(d_output, cache, dh_n=None, [dc_n=None]) -> (dx, dh0, [dc0,] dW_ih, dW_hh, db_ih, db_hh)
+
+(``<k>_step`` is the step forward without the cache; db_ih, db_hh are None without bias.) The step
+functions are the one place of each equation; the sequence functions are plain loops over them.
+``lstmlib.numpy._fast`` has the same sequence functions arranged for speed, which the classes use
+unless constructed with ``fast=False``.
 
 Input policy of the layer classes (``RNN``, ``LSTM``, ``GRU``, ``Linear``, ``MLP``):
 - arrays must have the model's float dtype (float64 unless ``dtype=np.float32`` was given);
@@ -16,7 +26,7 @@ Input policy of the layer classes (``RNN``, ``LSTM``, ``GRU``, ``Linear``, ``MLP
 
 from .activations import relu, relu_backward, sigmoid, sigmoid_backward, softmax, softmax_backward, tanh, tanh_backward
 from .gradcheck import check_gradients, check_module_gradients, numerical_gradient_array, rel_error
-from .gru import GRU, gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from .gru import GRU, GRUCache, GRUStepCache, gru_backward, gru_forward, gru_step, gru_step_backward, gru_step_forward
 from .layers import Embedding, Linear, affine_backward, affine_forward, embedding_backward, embedding_forward
 from .losses import cross_entropy_loss, mse_loss, sequence_cross_entropy_loss
 from .lstm import (
@@ -26,6 +36,7 @@ from .lstm import (
     concat_weights,
     lstm_backward,
     lstm_forward,
+    lstm_step,
     lstm_step_backward,
     lstm_step_forward,
     split_gates,
@@ -33,7 +44,7 @@ from .lstm import (
 )
 from .mlp import MLP
 from .optim import SGD, Adam, clip_grad_norm, collect, detach_state, sequence_chunks
-from .rnn import RNN, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from .rnn import RNN, RNNCache, RNNStepCache, rnn_backward, rnn_forward, rnn_step, rnn_step_backward, rnn_step_forward
 
 __all__ = [
     "RNN",
@@ -48,19 +59,26 @@ __all__ = [
     "collect",
     "detach_state",
     "sequence_chunks",
+    "rnn_step",
     "rnn_step_forward",
     "rnn_step_backward",
     "rnn_forward",
     "rnn_backward",
+    "lstm_step",
     "lstm_step_forward",
     "lstm_step_backward",
     "lstm_forward",
     "lstm_backward",
     "LSTMStepCache",
     "LSTMCache",
+    "RNNStepCache",
+    "RNNCache",
+    "GRUStepCache",
+    "GRUCache",
     "concat_weights",
     "split_weights",
     "split_gates",
+    "gru_step",
     "gru_step_forward",
     "gru_step_backward",
     "gru_forward",

@@ -1,4 +1,5 @@
-"""The GRU (Cho et al., 2014) in PyTorch's exact form: one step, a whole sequence, the layer.
+"""The GRU (Cho et al., 2014) in PyTorch's exact form: one step (the one place of its equations), a
+whole sequence as a plain loop over that step, and the layer.
 
     (G1)  r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)              reset gate
     (G2)  z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)              update gate
@@ -6,145 +7,165 @@
     (G4)  h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}                        hidden state
 
 Note (G3): the reset gate multiplies W_hn h + b_hn, bias included, as in ``torch.nn.GRU``.
+``lstmlib.numpy._fast`` holds the same sequence functions arranged for speed (tested equal), which
+the ``GRU`` class uses unless ``fast=False``.
 Shapes: x_t (B, D), h (B, H), W_ih (3H, D), W_hh (3H, H), b_ih and b_hh (3H,), gates stacked r, z, n.
 """
 
+from __future__ import annotations
+
+from collections import namedtuple
+
 import numpy as np
 
+from . import _fast
 from ._recurrent import RecurrentBase
+from ._validate import Array, check_recurrent_args
 from .activations import sigmoid
+from .lstm import add_gradients
+
+GRUStepCache = namedtuple("GRUStepCache", "x h_prev r z n hn h W_ih W_hh b_ih b_hh")
+GRUStepCache.__doc__ = """What one GRU step keeps for its backward: the inputs, the gates r, z, the
+candidate n, hn = W_hn h_{t-1} + b_hn, the new h, and the weights (biases None when absent)."""
+GRUCache = namedtuple("GRUCache", "steps")
+GRUCache.__doc__ = "What ``gru_forward`` keeps for ``gru_backward``: ``steps``, the T steps' ``GRUStepCache``."
 
 
-def gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+def _plus(a, b):
+    return a if b is None else a + b
+
+
+def gru_step_forward(
+    x: Array, h_prev: Array, W_ih: Array, W_hh: Array, b_ih: Array | None = None, b_hh: Array | None = None
+) -> tuple[Array, GRUStepCache]:
     """One GRU step, equations (G1)–(G4).
 
     Args:
-        x: (B, D).  h_prev: (B, H).  W_ih: (3H, D), W_hh: (3H, H), b_ih, b_hh: (3H,).
+        x: (B, D).  h_prev: (B, H).  W_ih: (3H, D), W_hh: (3H, H), b_ih, b_hh: (3H,) or None.
     Returns:
         h: (B, H) new hidden state.
-        cache: dict with x, h_prev, r, z, n, hn (= W_hn h_{t-1} + b_hn), h and the weights.
+        cache: ``GRUStepCache`` for ``gru_step_backward``.
     """
-    H = h_prev.shape[1]
-    gi = x @ W_ih.T + b_ih  # (B, 3H) input parts
-    gh = h_prev @ W_hh.T + b_hh  # (B, 3H) recurrent parts
-    r = sigmoid(gi[:, :H] + gh[:, :H])  # (G1) reset gate
-    z = sigmoid(gi[:, H : 2 * H] + gh[:, H : 2 * H])  # (G2) update gate
-    hn = gh[:, 2 * H :]
-    n = np.tanh(gi[:, 2 * H :] + r * hn)  # (G3) candidate
+    check_recurrent_args(x, h_prev, None, W_ih, W_hh, b_ih, b_hh, 3)
+    gi_r, gi_z, gi_n = np.split(_plus(x @ W_ih.T, b_ih), 3, axis=1)  # input parts, (B, H) each
+    gh_r, gh_z, hn = np.split(_plus(h_prev @ W_hh.T, b_hh), 3, axis=1)  # recurrent parts
+    r = sigmoid(gi_r + gh_r)  # (G1) reset gate
+    z = sigmoid(gi_z + gh_z)  # (G2) update gate
+    n = np.tanh(gi_n + r * hn)  # (G3) candidate
     h = (1.0 - z) * n + z * h_prev  # (G4) hidden state
-    return h, dict(x=x, h_prev=h_prev, r=r, z=z, n=n, hn=hn, h=h, W_ih=W_ih, W_hh=W_hh)
+    return h, GRUStepCache(x, h_prev, r, z, n, hn, h, W_ih, W_hh, b_ih, b_hh)
 
 
-def _gru_local_backward(dh, h_prev, r, z, n, hn):
-    """Gradients with respect to the input parts gi and recurrent parts gh of one step, and the
-    direct path to h_prev. All (B, ·); shared by the step and sequence backwards."""
-    dn = dh * (1.0 - z)  # (G4)
-    dz = dh * (h_prev - n)  # (G4)
-    da_n = dn * (1.0 - n**2)  # (G3) through tanh
-    dr = da_n * hn  # (G3)
-    da_r = dr * r * (1.0 - r)  # (G1)
-    da_z = dz * z * (1.0 - z)  # (G2)
-    dgi = np.concatenate([da_r, da_z, da_n], axis=-1)
-    dgh = np.concatenate([da_r, da_z, da_n * r], axis=-1)
-    return dgi, dgh, dh * z
+def gru_step(
+    x: Array, h_prev: Array, W_ih: Array, W_hh: Array, b_ih: Array | None = None, b_hh: Array | None = None
+) -> Array:
+    """One GRU step without the cache: ``gru_step_forward(...)[0]``, i.e. h_t."""
+    return gru_step_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh)[0]
 
 
-def gru_step_backward(dh, cache):
-    """Backward of one GRU step.
+def gru_step_backward(dh: Array, cache: GRUStepCache) -> tuple[Array | None, ...]:
+    """Backward of one GRU step, (G4) back to (G1).
 
     Args:
-        dh: (B, H) gradient with respect to h_t.
+        dh: (B, H) gradient with respect to h_t (everything that reaches it).
     Returns:
-        dx (B, D), dh_prev (B, H), dW_ih (3H, D), dW_hh (3H, H), db_ih (3H,), db_hh (3H,).
+        dx (B, D), dh_prev (B, H), dW_ih (3H, D), dW_hh (3H, H), db_ih (3H,), db_hh (3H,)
+        (db_ih, db_hh None when the step had no bias).
     """
     k = cache
-    dgi, dgh, dh_direct = _gru_local_backward(dh, k["h_prev"], k["r"], k["z"], k["n"], k["hn"])
-    dx = dgi @ k["W_ih"]
-    dh_prev = dh_direct + dgh @ k["W_hh"]
-    return dx, dh_prev, dgi.T @ k["x"], dgh.T @ k["h_prev"], dgi.sum(axis=0), dgh.sum(axis=0)
+    dn, dz = dh * (1.0 - k.z), dh * (k.h_prev - k.n)  # (G4)
+    da_n = dn * (1.0 - k.n**2)  # (G3), through tanh
+    da_r = da_n * k.hn * k.r * (1.0 - k.r)  # (G3) into r, then (G1) through σ
+    da_z = dz * k.z * (1.0 - k.z)  # (G2) through σ
+    dgi = np.concatenate([da_r, da_z, da_n], axis=1)  # ∂L/∂(W_ih x_t + b_ih), stacked r, z, n
+    dgh = np.concatenate([da_r, da_z, da_n * k.r], axis=1)  # ∂L/∂(W_hh h_{t-1} + b_hh): r multiplies hn in (G3)
+    dx, dh_prev = dgi @ k.W_ih, dh * k.z + dgh @ k.W_hh  # h_{t-1} enters (G4) directly and (G1)–(G3)
+    db_ih = None if k.b_ih is None else dgi.sum(axis=0)
+    db_hh = None if k.b_hh is None else dgh.sum(axis=0)
+    return dx, dh_prev, dgi.T @ k.x, dgh.T @ k.h_prev, db_ih, db_hh
 
 
-def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
-    """Run the GRU over a whole sequence, (G1)–(G4) at every step.
-
-    Args:
-        x: (T, B, D).  h0: (B, H).  W_ih: (3H, D), W_hh: (3H, H), b_ih, b_hh: (3H,).
-    Returns:
-        h: (T, B, H) hidden states h_1 … h_T.
-        cache: for ``gru_backward``.
-    """
-    T, B, _ = x.shape
-    H = W_hh.shape[1]
-    gi = (x.reshape(T * B, -1) @ W_ih.T).reshape(T, B, 3 * H) + b_ih  # all input parts at once
-    rz = np.empty((T, B, 2 * H), dtype=x.dtype)
-    n = np.empty((T, B, H), dtype=x.dtype)
-    hn = np.empty((T, B, H), dtype=x.dtype)
-    h = np.empty((T, B, H), dtype=x.dtype)
-    W_hh_T = W_hh.T
-    h_prev = h0
-    for t in range(T):
-        gh = h_prev @ W_hh_T + b_hh  # (B, 3H)
-        a = gi[t, :, : 2 * H] + gh[:, : 2 * H]
-        np.tanh(0.5 * a, out=rz[t])
-        rz[t] *= 0.5
-        rz[t] += 0.5  # (G1), (G2) in one call: σ(a) = (1 + tanh(a/2)) / 2
-        hn[t] = gh[:, 2 * H :]
-        np.tanh(gi[t, :, 2 * H :] + rz[t, :, :H] * hn[t], out=n[t])  # (G3)
-        np.subtract(h_prev, n[t], out=h[t])
-        h[t] *= rz[t, :, H:]
-        h[t] += n[t]  # (G4) written n + z ⊙ (h_{t-1} − n)
-        h_prev = h[t]
-    return h, (x, h0, rz, n, hn, h, W_ih, W_hh)
-
-
-def gru_backward(dh, cache):
-    """Backpropagation through time for ``gru_forward``.
+def gru_forward(
+    x: Array, h0: Array, W_ih: Array, W_hh: Array, b_ih: Array | None = None, b_hh: Array | None = None
+) -> tuple[Array, Array, GRUCache]:
+    """Run the GRU over a whole sequence: (G1)–(G4) at every step, a loop over ``gru_step_forward``.
 
     Args:
-        dh: (T, B, H) gradient with respect to every hidden state.
+        x: (T, B, D).  h0: (B, H).  W_ih: (3H, D), W_hh: (3H, H), b_ih, b_hh: (3H,) or None.
     Returns:
-        dx (T, B, D), dh0 (B, H), dW_ih (3H, D), dW_hh (3H, H), db_ih (3H,), db_hh (3H,).
+        output: (T, B, H) hidden states h_1 … h_T.
+        h_n: (B, H) the final hidden state.
+        cache: ``GRUCache`` for ``gru_backward``.
     """
-    x, h0, rz, n, hn, h, W_ih, W_hh = cache
-    T, B, H = h.shape
-    h_prev_all = np.concatenate([h0[None], h[:-1]])  # (T, B, H)
-    dgi = np.empty((T, B, 3 * H), dtype=h.dtype)
-    dgh = np.empty((T, B, 3 * H), dtype=h.dtype)
-    dh_next = np.zeros((B, H), dtype=h.dtype)
-    for t in range(T - 1, -1, -1):
-        dgi[t], dgh[t], dh_direct = _gru_local_backward(
-            dh[t] + dh_next, h_prev_all[t], rz[t, :, :H], rz[t, :, H:], n[t], hn[t]
-        )
-        dh_next = dh_direct + dgh[t] @ W_hh
-    dgi2, dgh2 = dgi.reshape(T * B, 3 * H), dgh.reshape(T * B, 3 * H)
-    dx = (dgi2 @ W_ih).reshape(x.shape)
-    return (
-        dx,
-        dh_next,
-        dgi2.T @ x.reshape(T * B, -1),
-        dgh2.T @ h_prev_all.reshape(T * B, H),
-        dgi2.sum(axis=0),
-        dgh2.sum(axis=0),
-    )
+    check_recurrent_args(x, h0, None, W_ih, W_hh, b_ih, b_hh, 3, sequence=True)
+    h, outputs, steps = h0, [], []
+    for x_t in x:
+        h, step = gru_step_forward(x_t, h, W_ih, W_hh, b_ih, b_hh)  # (G1)–(G4)
+        outputs.append(h)
+        steps.append(step)
+    return np.stack(outputs), h, GRUCache(steps)
+
+
+def gru_backward(d_output: Array, cache: GRUCache, dh_n: Array | None = None) -> tuple[Array | None, ...]:
+    """Backpropagation through time for ``gru_forward``: a loop over ``gru_step_backward``, last step first.
+
+    Args:
+        d_output: (T, B, H) gradient with respect to every output h_t.
+        cache: from ``gru_forward``.
+        dh_n: (B, H) gradient with respect to the final state, or None for zeros.
+    Returns:
+        dx (T, B, D), dh0 (B, H), dW_ih (3H, D), dW_hh (3H, H), db_ih (3H,), db_hh (3H,) (None without bias).
+    """
+    steps = cache.steps
+    dh_next = np.zeros_like(steps[-1].h) if dh_n is None else dh_n
+    dx, dW = [], None
+    for t in reversed(range(len(steps))):
+        dx_t, dh_next, *dW_t = gru_step_backward(d_output[t] + dh_next, steps[t])  # from the loss and from t+1
+        dW = add_gradients(dW, dW_t)  # the weights' gradients, summed over the steps
+        dx.append(dx_t)
+    return (np.stack(dx[::-1]), dh_next, *dW)
 
 
 class GRU(RecurrentBase):
     """Multi-layer GRU with ``torch.nn.GRU``'s contract, forward and backward in NumPy.
 
-    Args and parameters as ``LSTM`` with three gates (r, z, n): ``weight_ih_l{l}`` (3H, D or H),
-    ``weight_hh_l{l}`` (3H, H), ``bias_ih_l{l}``, ``bias_hh_l{l}`` (3H,).
+    Args as ``torch.nn.GRU`` (input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False) and, keyword-only, ``seed``, ``dtype``, ``fast`` as ``LSTM``.
+    Parameters ``weight_ih_l{k}`` (3H, D or dirs·H), ``weight_hh_l{k}`` (3H, H), ``bias_ih_l{k}``,
+    ``bias_hh_l{k}`` (3H,), gates stacked r, z, n, with ``_reverse`` twins when bidirectional.
 
-    ``forward(x, state=None)``: x (T, B, D) (or (B, T, D) with ``batch_first``), state h_0
-    (L, B, H). Returns ``(output (T, B, H), h_n (L, B, H))``.
+    ``forward(x, state=None, lengths=None)``: x (T, B, D) (or (B, T, D) with ``batch_first``, or
+    unbatched (T, D)), state h_0 (L·dirs, B, H). Returns ``(output (T, B, dirs·H), h_n (L·dirs, B, H))``.
     ``backward(d_output, d_state=None)``: returns dx, or ``(dx, dh_0)`` when forward got a state.
     """
 
     gate_count = 3
+    _loop_functions = (gru_forward, gru_backward)  # readable: a loop over the step functions
+    _fast_functions = (_fast.gru_forward, _fast.gru_backward)  # the same, arranged for speed
 
-    def _layer_forward(self, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
-        h, cache = gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh)
-        return h, None, cache
-
-    def _layer_backward(self, dh, dc_last, cache):
-        dx, dh0, dW_ih, dW_hh, db_ih, db_hh = gru_backward(dh, cache)
-        return dx, dh0, None, dW_ih, dW_hh, db_ih, db_hh
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        seed: int | np.random.Generator | None = None,
+        dtype=np.float64,
+        fast: bool = True,
+    ) -> None:
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            seed=seed,
+            dtype=dtype,
+            fast=fast,
+        )

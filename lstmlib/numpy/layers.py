@@ -7,7 +7,7 @@ state dicts move between the two unchanged.
 import numpy as np
 
 from ..seeding import rng as _rng
-from ._validate import as_float_array, as_index_array, check_shape
+from ._validate import as_float_array, as_index_array, check_dtype_argument, check_shape, check_size_argument
 
 
 def affine_forward(x, W, b):
@@ -86,10 +86,13 @@ class Linear:
         dtype: np.float64 (default, exact gradient checks) or np.float32.
     """
 
-    def __init__(self, in_features, out_features, seed=None, dtype=np.float64):
+    def __init__(self, in_features: int, out_features: int, seed=None, dtype=np.float64) -> None:
+        in_features = check_size_argument("in_features", in_features)
+        out_features = check_size_argument("out_features", out_features)
+        dtype = check_dtype_argument(dtype)
         rng = _rng(seed)
         bound = 1.0 / np.sqrt(in_features)
-        self.in_features, self.out_features, self.dtype = in_features, out_features, np.dtype(dtype)
+        self.in_features, self.out_features, self.dtype = in_features, out_features, dtype
         self.params = {
             "weight": rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype),
             "bias": rng.uniform(-bound, bound, (out_features,)).astype(dtype),
@@ -133,9 +136,12 @@ class Embedding:
         seed, dtype: as for ``Linear``.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, seed=None, dtype=np.float64):
+    def __init__(self, num_embeddings: int, embedding_dim: int, seed=None, dtype=np.float64) -> None:
+        num_embeddings = check_size_argument("num_embeddings", num_embeddings)
+        embedding_dim = check_size_argument("embedding_dim", embedding_dim)
+        dtype = check_dtype_argument(dtype)
         rng = _rng(seed)
-        self.num_embeddings, self.embedding_dim, self.dtype = num_embeddings, embedding_dim, np.dtype(dtype)
+        self.num_embeddings, self.embedding_dim, self.dtype = num_embeddings, embedding_dim, dtype
         self.params = {"weight": rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype)}
         self.grads = {}
         self._cache = None

@@ -11,7 +11,7 @@ into the NumPy MLP unchanged.
 import numpy as np
 
 from . import activations
-from ._validate import as_float_array, check_shape
+from ._validate import as_float_array, check_dtype_argument, check_shape
 from .layers import _load_into, _rng, affine_backward, affine_forward
 
 _ACTIVATIONS = {
@@ -37,8 +37,9 @@ class MLP:
             raise ValueError(f"sizes must be at least two positive integers [D, ..., C]; got {sizes}")
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}")
+        dtype = check_dtype_argument(dtype)
         rng = _rng(seed)
-        self.sizes, self.activation, self.dtype = sizes, activation, np.dtype(dtype)
+        self.sizes, self.activation, self.dtype = sizes, activation, dtype
         self.params = {}
         for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             bound = 1.0 / np.sqrt(fan_in)

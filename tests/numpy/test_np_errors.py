@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import lstmlib.numpy as nn
+from lstmlib.numpy import _fast
 
 
 def _lstm(**kw):
@@ -23,8 +24,12 @@ X = np.zeros((5, 3, 8))
 
 @pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
 def test_wrong_rank(cls):
-    with raises(ValueError, "3 dimensions", "(T, B, D)", "got 2", "(5, 8)"):
-        cls(8, 4).forward(np.zeros((5, 8)))
+    with raises(ValueError, "3 dimensions", "(T, B, D)", "or 2 (T, D)", "got 4", "(5, 3, 1, 8)"):
+        cls(8, 4).forward(np.zeros((5, 3, 1, 8)))
+    with raises(ValueError, "got 1", "(8,)"):
+        cls(8, 4).forward(np.zeros(8))
+    with raises(ValueError, "(T, 8)", "got (5, 7)"):  # unbatched, wrong feature size
+        cls(8, 4).forward(np.zeros((5, 7)))
 
 
 @pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
@@ -122,12 +127,97 @@ def test_state_dict_missing_extra_misshapen():
 
 
 def test_constructor_arguments():
-    with raises(ValueError, "hidden_size must be a positive integer", "got 0"):
+    with raises(ValueError, "hidden_size must be greater than zero", "got 0"):
         nn.LSTM(3, 0)
-    with raises(ValueError, "num_layers", "got 1.5"):
+    with raises(TypeError, "num_layers should be of type int", "got: float"):
         nn.LSTM(3, 2, num_layers=1.5)
-    with raises(TypeError, "float32 or float64", "got int32"):
+    with raises(TypeError, "np.float32 or np.float64", "got int32"):
         nn.LSTM(3, 2, dtype=np.int32)
+    with raises(ValueError, "nonlinearity must be 'tanh' or 'relu'", "got 'sig'"):
+        nn.RNN(3, 2, nonlinearity="sig")
+    with raises(TypeError, "bias should be of type bool", "got: int"):
+        nn.GRU(3, 2, bias=1)
+    with raises(ValueError, "dropout must be a probability in [0, 1]", "got 1.5"):
+        nn.GRU(3, 2, dropout=1.5)
+    with raises(ValueError, "proj_size must be in [0, hidden_size) = [0, 2)", "got 2"):
+        nn.LSTM(3, 2, proj_size=2)
+    with raises(TypeError, "proj_size should be of type int", "got: float"):
+        nn.LSTM(3, 2, proj_size=1.0)
+
+
+@pytest.mark.parametrize("cls", [nn.Linear, nn.Embedding])
+def test_layer_sizes_and_dtype(cls):
+    first = "in_features" if cls is nn.Linear else "num_embeddings"
+    with raises(ValueError, f"{first} must be greater than zero", "got 0"):
+        cls(0, 3)  # was numpy's OverflowError from 1/sqrt(0)
+    with raises(TypeError, "should be of type int", "got: float"):
+        cls(2, 3.0)
+    with raises(TypeError, "dtype must be np.float32 or np.float64", "got int64"):
+        cls(2, 3, dtype=np.int64)
+    with raises(TypeError, "dtype must be np.float32 or np.float64", "got int32"):
+        nn.MLP([2, 3], dtype=np.int32)
+
+
+FUNCTION_CASES = {  # name -> (forward, gates, has_cell)
+    "rnn_forward": (nn.rnn_forward, 1, False),
+    "lstm_forward": (nn.lstm_forward, 4, True),
+    "gru_forward": (nn.gru_forward, 3, False),
+    "fast rnn_forward": (_fast.rnn_forward, 1, False),
+    "fast lstm_forward": (_fast.lstm_forward, 4, True),
+    "fast gru_forward": (_fast.gru_forward, 3, False),
+}
+
+
+def _function_args(gates, has_cell, T=5, B=3, D=2, H=4, h_shape=None, dtype=np.float64):
+    x = np.zeros((T, B, D), dtype=dtype)
+    h0 = np.zeros(h_shape or (B, H))
+    states = [h0, np.zeros((B, H))] if has_cell else [h0]
+    weights = [np.zeros((gates * H, D)), np.zeros((gates * H, H)), np.zeros(gates * H), np.zeros(gates * H)]
+    return [x, *states, *weights]
+
+
+@pytest.mark.parametrize("name", list(FUNCTION_CASES))
+def test_sequence_functions_reject_misshapen_states(name):
+    """A misshapen h0 used to broadcast silently (rnn_forward with h0 (1, H) and B = 3)."""
+    forward, gates, has_cell = FUNCTION_CASES[name]
+    for bad in [(1, 4), (3, 5), (4,), (1, 3, 4)]:
+        with raises(ValueError, "h0 must have shape (B, H) = (3, 4)", f"got {bad}"):
+            forward(*_function_args(gates, has_cell, h_shape=bad))
+    args = _function_args(gates, has_cell)
+    args[-3] = np.zeros((gates * 4, 3))  # W_hh with the wrong width
+    with raises(ValueError, f"weight_hh must have shape ({gates * 4}, 4)", f"got ({gates * 4}, 3)"):
+        forward(*args)
+    args = _function_args(gates, has_cell)
+    args[-1] = np.zeros(gates * 4 + 1)
+    with raises(ValueError, f"bias_hh must have shape ({gates * 4},)", f"got ({gates * 4 + 1},)"):
+        forward(*args)
+    with raises(TypeError, "h0 must have x's dtype float32", "got float64"):
+        forward(*_function_args(gates, has_cell, dtype=np.float32))
+    args = _function_args(gates, has_cell)
+    args[0] = args[0].astype(np.int64)
+    with raises(TypeError, "x must be a float32 or float64 NumPy array", "got dtype int64"):
+        forward(*args)
+    if has_cell:
+        args = _function_args(gates, has_cell)
+        args[2] = np.zeros((3, 5))
+        with raises(ValueError, "c0 must have shape (B, H) = (3, 4)", "got (3, 5)"):
+            forward(*args)
+
+
+@pytest.mark.parametrize("forward", [nn.rnn_forward, _fast.rnn_forward, nn.rnn_step_forward, nn.rnn_step])
+def test_unknown_nonlinearity_names_the_allowed_ones(forward):
+    args = _function_args(1, False)
+    if forward in (nn.rnn_step_forward, nn.rnn_step):
+        args[0] = args[0][0]
+    with raises(ValueError, "'tanh' or 'relu'", "got 'sig'"):
+        forward(*args, nonlinearity="sig")
+
+
+def test_step_functions_check_shapes():
+    with raises(ValueError, "h_prev must have shape (B, H) = (3, 4)", "got (1, 4)"):
+        nn.lstm_step_forward(np.zeros((3, 2)), np.zeros((1, 4)), np.zeros((3, 4)), np.zeros((16, 2)), np.zeros((16, 4)))
+    with raises(ValueError, "x must have shape (B, D)", "got 3 dimensions"):
+        nn.gru_step_forward(np.zeros((5, 3, 2)), np.zeros((3, 4)), np.zeros((12, 2)), np.zeros((12, 4)))
     with raises(ValueError, "sizes", "got [3]"):
         nn.MLP([3])
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import lstmlib.numpy as nn
-from lstmlib.numpy import check_gradients, check_module_gradients, rel_error
+from lstmlib.numpy import _fast, check_gradients, check_module_gradients, rel_error
 
 TOL = 1e-6  # relative error; correct backwards give 1e-8 .. 1e-11 here, a wrong term gives > 1e-3
 
@@ -87,59 +87,117 @@ def test_losses_backward():
 
 
 @pytest.mark.parametrize("cell, gates, seed", [("rnn", 1, 5), ("gru", 3, 7)])
-def test_single_state_step_backward(cell, gates, seed):
+@pytest.mark.parametrize("bias", [True, False])
+def test_single_state_step_backward(cell, gates, seed, bias):
     """RNN and GRU steps: one state in, one state out."""
     step_forward, step_backward = getattr(nn, f"{cell}_step_forward"), getattr(nn, f"{cell}_step_backward")
     rng = np.random.default_rng(seed)
     B, D, H = 3, 4, 5
-    inputs = [_rand(rng, B, D), _rand(rng, B, H)] + _step_params(rng, gates, D, H)
+    params = _step_params(rng, gates, D, H)
+    inputs = [_rand(rng, B, D), _rand(rng, B, H)] + (params if bias else params[:2])
     h, cache = step_forward(*inputs)
     dh = _rand(rng, B, H)
-    errors = check_gradients(lambda *a: step_forward(*a)[0], inputs, step_backward(dh, cache), dh)
+    grads = step_backward(dh, cache)
+    assert (grads[-1] is None) == (not bias)
+    errors = check_gradients(lambda *a: step_forward(*a)[0], inputs, grads[: len(inputs)], dh)
     assert max(errors) < TOL
 
 
-def test_lstm_step_backward():
+def test_rnn_relu_step_backward():
+    rng = np.random.default_rng(15)
+    B, D, H = 3, 4, 5
+    inputs = [_rand(rng, B, D), _rand(rng, B, H)] + _step_params(rng, 1, D, H)
+    h, cache = nn.rnn_step_forward(*inputs, nonlinearity="relu")
+    assert (h == 0).any() and (h > 0).any()
+    dh = _rand(rng, B, H)
+    errors = check_gradients(lambda *a: nn.rnn_step_forward(*a, "relu")[0], inputs, nn.rnn_step_backward(dh, cache), dh)
+    assert max(errors) < TOL
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_step_backward(bias):
     rng = np.random.default_rng(6)
     B, D, H = 3, 4, 5
-    inputs = [_rand(rng, B, D), _rand(rng, B, H), _rand(rng, B, H)] + _step_params(rng, 4, D, H)
+    params = _step_params(rng, 4, D, H)
+    inputs = [_rand(rng, B, D), _rand(rng, B, H), _rand(rng, B, H)] + (params if bias else params[:2])
     h, c, cache = nn.lstm_step_forward(*inputs)
     dh, dc = _rand(rng, B, H), _rand(rng, B, H)
     grads = nn.lstm_step_backward(dh, dc, cache)
-    errors = check_gradients(lambda *a: nn.lstm_step_forward(*a)[:2], inputs, grads, (dh, dc))
+    assert (grads[-1] is None) == (not bias)
+    errors = check_gradients(lambda *a: nn.lstm_step_forward(*a)[:2], inputs, grads[: len(inputs)], (dh, dc))
     assert max(errors) < TOL
 
 
-@pytest.mark.parametrize("cell", ["rnn", "gru"])
-def test_sequence_backward_single_state(cell):
+def test_lstm_step_backward_with_projection():
+    rng = np.random.default_rng(16)
+    B, D, H, P = 3, 4, 5, 2
+    inputs = [_rand(rng, B, D), _rand(rng, B, P), _rand(rng, B, H)]
+    inputs += [0.5 * _rand(rng, *s) for s in ((4 * H, D), (4 * H, P), (4 * H,), (4 * H,), (P, H))]
+    h, c, cache = nn.lstm_step_forward(*inputs)
+    assert h.shape == (B, P)
+    dh, dc = _rand(rng, B, P), _rand(rng, B, H)
+    grads = nn.lstm_step_backward(dh, dc, cache)
+    errors = check_gradients(lambda *a: nn.lstm_step_forward(*a)[:2], inputs, grads, (dh, dc))
+    assert len(grads) == 8 and max(errors) < TOL
+
+
+SEQUENCE_FUNCTIONS = {
+    "loops": {k: (getattr(nn, f"{k}_forward"), getattr(nn, f"{k}_backward")) for k in ("rnn", "lstm", "gru")},
+    "fast": {k: (getattr(_fast, f"{k}_forward"), getattr(_fast, f"{k}_backward")) for k in ("rnn", "lstm", "gru")},
+}
+
+
+@pytest.mark.parametrize("path", ["loops", "fast"])
+@pytest.mark.parametrize("cell", ["rnn", "rnn-relu", "gru"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_sequence_backward_single_state(path, cell, bias):
+    """Every input, the initial state and every parameter, with gradients for the outputs and h_n."""
     rng = np.random.default_rng(8)
     T, B, D, H = 4, 2, 3, 4
-    gates = {"rnn": 1, "gru": 3}[cell]
-    forward, backward = getattr(nn, f"{cell}_forward"), getattr(nn, f"{cell}_backward")
-    inputs = [_rand(rng, T, B, D), _rand(rng, B, H)] + _step_params(rng, gates, D, H)
-    h, cache = forward(*inputs)
-    dh = _rand(rng, T, B, H)
-    errors = check_gradients(lambda *a: forward(*a)[0], inputs, backward(dh, cache), dh)
-    assert max(errors) < TOL
-
-
-def test_lstm_sequence_backward_with_final_cell_gradient():
-    rng = np.random.default_rng(9)
-    T, B, D, H = 4, 2, 3, 4
-    inputs = [_rand(rng, T, B, D), _rand(rng, B, H), _rand(rng, B, H)] + _step_params(rng, 4, D, H)
-    h, c, cache = nn.lstm_forward(*inputs)
-    dh, dc_last = _rand(rng, T, B, H), _rand(rng, B, H)
-    grads = nn.lstm_backward(dh, cache, dc_last)
+    kind = cell.split("-")[0]
+    gates = {"rnn": 1, "gru": 3}[kind]
+    forward, backward = SEQUENCE_FUNCTIONS[path][kind]
+    extra = {"nonlinearity": "relu"} if cell == "rnn-relu" else {}
+    params = _step_params(rng, gates, D, H)
+    inputs = [_rand(rng, T, B, D), _rand(rng, B, H)] + (params if bias else params[:2])
+    output, h_n, cache = forward(*inputs, **extra)
+    d_output, dh_n = _rand(rng, T, B, H), _rand(rng, B, H)
+    grads = backward(d_output, cache, dh_n)
+    assert (grads[-1] is None) == (not bias)
     errors = check_gradients(
-        lambda *a: (nn.lstm_forward(*a)[0], nn.lstm_forward(*a)[1][-1]), inputs, grads, (dh, dc_last)
+        lambda *a: forward(*a, **extra)[:2], inputs, grads[: len(inputs)], (d_output, dh_n), normwise=True
     )
     assert max(errors) < TOL
 
 
+@pytest.mark.parametrize("path", ["loops", "fast"])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("proj", [False, True])
+def test_lstm_sequence_backward_with_final_state_gradients(path, bias, proj):
+    rng = np.random.default_rng(9)
+    T, B, D, H, P = 4, 2, 3, 4, 3
+    forward, backward = SEQUENCE_FUNCTIONS[path]["lstm"]
+    R = P if proj else H
+    W_ih, W_hh, b_ih, b_hh = (0.5 * _rand(rng, *s) for s in ((4 * H, D), (4 * H, R), (4 * H,), (4 * H,)))
+    W_hr = 0.5 * _rand(rng, P, H) if proj else None
+    inputs = [_rand(rng, T, B, D), _rand(rng, B, R), _rand(rng, B, H), W_ih, W_hh]
+    inputs += [b_ih, b_hh] if bias else [None, None]
+    inputs += [W_hr]
+    output, h_n, c_n, cache = forward(*inputs)
+    d_output, dh_n, dc_n = _rand(rng, T, B, R), _rand(rng, B, R), _rand(rng, B, H)
+    grads = list(backward(d_output, cache, dh_n, dc_n))
+    assert len(grads) == (8 if proj else 7) and (grads[5] is None) == (not bias)
+    analytic = grads[:7] + ([grads[7]] if proj else [None])
+    analytic = [None if x is None else g for x, g in zip(inputs, analytic)]
+    errors = check_gradients(lambda *a: forward(*a)[:3], inputs, analytic, (d_output, dh_n, dc_n), normwise=True)
+    assert max(e for e in errors if e is not None) < TOL
+
+
 @pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
 @pytest.mark.parametrize("num_layers,batch_first", [(1, False), (2, True)])
-def test_layer_backward_every_input_parameter_and_state(cls, num_layers, batch_first):
-    model = cls(3, 4, num_layers=num_layers, batch_first=batch_first, seed=0)
+@pytest.mark.parametrize("fast", [True, False])
+def test_layer_backward_every_input_parameter_and_state(cls, num_layers, batch_first, fast):
+    model = cls(3, 4, num_layers=num_layers, batch_first=batch_first, seed=0, fast=fast)
     rng = np.random.default_rng(10)
     x = _rand(rng, 3, 2, 3)
     shape = (num_layers, 3 if batch_first else 2, 4)
@@ -148,6 +206,44 @@ def test_layer_backward_every_input_parameter_and_state(cls, num_layers, batch_f
     expected = {"x", *model.params} | ({"state.h", "state.c"} if cls is nn.LSTM else {"state"})
     assert set(errors) == expected
     assert max(errors.values()) < TOL, errors
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+@pytest.mark.parametrize("fast", [True, False])
+def test_bidirectional_no_bias_projection_unbatched_backward(cls, fast):
+    """The torch.nn options the layers mirror, checked by finite differences (no torch involved)."""
+    extra = {"proj_size": 2} if cls is nn.LSTM else {"nonlinearity": "relu"} if cls is nn.RNN else {}
+    model = cls(3, 4, num_layers=2, bias=False, bidirectional=True, seed=0, fast=fast, **extra)
+    rng = np.random.default_rng(12)
+    R = 2 if cls is nn.LSTM else 4
+    state = (_rand(rng, 4, 2, R), _rand(rng, 4, 2, 4)) if cls is nn.LSTM else _rand(rng, 4, 2, R)
+    errors = check_module_gradients(model, _rand(rng, 3, 2, 3), state, normwise=True)
+    assert max(errors.values()) < TOL, errors
+    unbatched = (state[0][:, 0], state[1][:, 0]) if cls is nn.LSTM else state[:, 0]
+    errors = check_module_gradients(model, _rand(rng, 3, 3), unbatched, normwise=True)
+    assert max(errors.values()) < TOL, errors
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_dropout_backward_with_the_same_mask(fast):
+    """Dropout between layers: with the model's rng reset before each forward the mask is fixed, so
+    finite differences check the backward through it; in eval mode no mask is drawn."""
+    model = nn.LSTM(3, 4, num_layers=3, dropout=0.4, bidirectional=True, seed=0, fast=fast)
+    forward = model.forward
+
+    def same_mask_forward(*args, **kwargs):
+        model._rng = np.random.default_rng(5)
+        return forward(*args, **kwargs)
+
+    model.forward = same_mask_forward
+    rng = np.random.default_rng(13)
+    x = _rand(rng, 4, 2, 3)
+    errors = check_module_gradients(model, x, normwise=True)
+    assert max(errors.values()) < TOL, errors
+    out_train, _ = model.forward(x)
+    out_eval, _ = model.eval().forward(x)
+    assert np.abs(out_train - out_eval).max() > 1e-3  # the mask did something
+    assert np.array_equal(model.forward(x)[0], out_eval)  # eval: deterministic, no mask
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])

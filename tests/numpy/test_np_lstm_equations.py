@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lstmlib.numpy as nn
+from lstmlib.numpy import _fast
 
 
 def _sig(z):  # the textbook formula, as an independent oracle
@@ -109,7 +110,7 @@ def _steps(cell, x, h0, c0, params):
     return np.stack(hs), c
 
 
-def _step_backward(cell, x, h0, c0, params, dh):
+def _step_backward(cell, x, h0, c0, params, dh, dh_n):
     caches, h, c = [], h0, c0
     for x_t in x:
         if cell == "lstm":
@@ -117,7 +118,7 @@ def _step_backward(cell, x, h0, c0, params, dh):
         else:
             h, k = getattr(nn, f"{cell}_step_forward")(x_t, h, *params)
         caches.append(k)
-    dxs, dh_next, dc_next = [], np.zeros_like(h0), np.zeros_like(h0)
+    dxs, dh_next, dc_next = [], dh_n, np.zeros_like(h0)
     dparams = [np.zeros_like(p) for p in params]
     for t in range(len(x) - 1, -1, -1):
         if cell == "lstm":
@@ -129,29 +130,32 @@ def _step_backward(cell, x, h0, c0, params, dh):
     return [np.stack(dxs[::-1]), dh_next] + ([dc_next] if cell == "lstm" else []) + dparams
 
 
-def _sequence_matches_steps(cell, T, B, D, H, seed):
+def _sequence_matches_steps(cell, T, B, D, H, seed, module=nn):
+    """``module`` (lstmlib.numpy's loops, or _fast) against a loop written here over the step functions."""
     rng = np.random.default_rng(seed)
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
     x, h0, c0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
     params = [0.5 * rng.standard_normal(s) for s in ((gates * H, D), (gates * H, H), (gates * H,), (gates * H,))]
-    dh = rng.standard_normal((T, B, H))
+    dh, dh_n = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
     stepped_h, stepped_c = _steps(cell, x, h0, c0, params)
     if cell == "lstm":
-        h, c, cache = nn.lstm_forward(x, h0, c0, *params)
-        np.testing.assert_allclose(c[-1], stepped_c, rtol=1e-12, atol=1e-13)
-        grads = nn.lstm_backward(dh, cache)
+        h, h_n, c_n, cache = module.lstm_forward(x, h0, c0, *params)
+        np.testing.assert_allclose(c_n, stepped_c, rtol=1e-12, atol=1e-13)
+        grads = module.lstm_backward(dh, cache, dh_n)
     else:
-        h, cache = getattr(nn, f"{cell}_forward")(x, h0, *params)
-        grads = getattr(nn, f"{cell}_backward")(dh, cache)
+        h, h_n, cache = getattr(module, f"{cell}_forward")(x, h0, *params)
+        grads = getattr(module, f"{cell}_backward")(dh, cache, dh_n)
     np.testing.assert_allclose(h, stepped_h, rtol=1e-12, atol=1e-13)
-    for mine, stepped in zip(grads, _step_backward(cell, x, h0, c0, params, dh)):
+    np.testing.assert_array_equal(h_n, h[-1])
+    for mine, stepped in zip(grads, _step_backward(cell, x, h0, c0, params, dh, dh_n), strict=True):
         np.testing.assert_allclose(mine, stepped, rtol=1e-11, atol=1e-12)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("T,B", [(1, 1), (1, 4), (9, 1), (6, 3)])
-def test_sequence_equals_hand_stepped_cell(cell, T, B):
-    _sequence_matches_steps(cell, T, B, 3, 4, seed=T * 10 + B)
+@pytest.mark.parametrize("module", [nn, _fast], ids=["loops", "fast"])
+def test_sequence_equals_hand_stepped_cell(cell, T, B, module):
+    _sequence_matches_steps(cell, T, B, 3, 4, seed=T * 10 + B, module=module)
 
 
 @settings(max_examples=25, deadline=None)
@@ -165,6 +169,7 @@ def test_sequence_equals_hand_stepped_cell(cell, T, B):
 )
 def test_property_sequence_equals_steps(cell, T, B, D, H, seed):
     _sequence_matches_steps(cell, T, B, D, H, seed)
+    _sequence_matches_steps(cell, T, B, D, H, seed, module=_fast)
 
 
 @settings(max_examples=25, deadline=None)
@@ -212,15 +217,36 @@ def test_layer_last_output_is_final_hidden_state_and_zero_state_default():
 
 
 def test_sequence_cache_exposes_every_steps_gates():
-    """lstm_forward's cache holds i, f, g, o of every step, equal to the step function's."""
+    """lstm_forward's cache holds each step's cache; the fast cache holds i, f, g, o of every step in
+    one (T, 4, B, H) array; both equal to the step function's gates."""
     rng = np.random.default_rng(3)
     T, B, D, H = 3, 2, 3, 4
     x, h0, c0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
     params = [0.5 * rng.standard_normal(s) for s in ((4 * H, D), (4 * H, H), (4 * H,), (4 * H,))]
-    _, _, cache = nn.lstm_forward(x, h0, c0, *params)
-    assert isinstance(cache, nn.LSTMCache) and cache.gates.shape == (T, 4, B, H)
+    *_, cache = nn.lstm_forward(x, h0, c0, *params)
+    *_, fast_cache = _fast.lstm_forward(x, h0, c0, *params)
+    assert isinstance(cache, nn.LSTMCache) and len(cache.steps) == T
+    assert isinstance(fast_cache, _fast.LSTMFastCache) and fast_cache.gates.shape == (T, 4, B, H)
     h, c = h0, c0
     for t in range(T):
         h, c, step = nn.lstm_step_forward(x[t], h, c, *params)
         for k, name in enumerate("ifgo"):
-            np.testing.assert_allclose(cache.gates[t, k], getattr(step, name), rtol=1e-12, atol=1e-14)
+            np.testing.assert_array_equal(getattr(cache.steps[t], name), getattr(step, name))
+            np.testing.assert_allclose(fast_cache.gates[t, k], getattr(step, name), rtol=1e-12, atol=1e-14)
+
+
+def test_step_without_cache_equals_step_forward():
+    rng = np.random.default_rng(4)
+    B, D, H = 2, 3, 4
+    x, h, c = rng.standard_normal((B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    for cell, gates in (("rnn", 1), ("lstm", 4), ("gru", 3)):
+        params = [0.5 * rng.standard_normal(s) for s in ((gates * H, D), (gates * H, H), (gates * H,), (gates * H,))]
+        if cell == "lstm":
+            h1, c1, _ = nn.lstm_step_forward(x, h, c, *params)
+            out = nn.lstm_step(x, h, c, *params)
+            assert isinstance(out, tuple) and len(out) == 2
+            np.testing.assert_array_equal(out[0], h1)
+            np.testing.assert_array_equal(out[1], c1)
+        else:
+            h1, _ = getattr(nn, f"{cell}_step_forward")(x, h, *params)
+            np.testing.assert_array_equal(getattr(nn, f"{cell}_step")(x, h, *params), h1)
