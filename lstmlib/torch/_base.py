@@ -276,7 +276,12 @@ class RecurrentBase(nn.Module):
 
     def _packed_forward(self, packed: PackedSequence, state):
         """A ``PackedSequence``: unpack, run every sequence to its own length, re-pack in the same order."""
-        self._check_input(packed.data.unsqueeze(1))  # data is (sum of lengths, D)
+        data = packed.data  # (sum of lengths, D)
+        if isinstance(data, torch.Tensor) and (data.dim() != 2 or data.shape[1] != self.input_size):
+            raise ValueError(
+                f"a PackedSequence's data must have shape (sum of lengths, {self.input_size}); got {_shape(data)}"
+            )
+        self._check_input(data)  # type, dtype, device, as for an unbatched (T, D) x
         padded, lengths = pad_packed_sequence(packed)  # (T, B, D) in the caller's batch order
         states = self._check_state(state, padded.shape[1], padded)
         if self.fused:

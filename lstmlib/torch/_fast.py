@@ -22,7 +22,9 @@ __all__ = ["rnn_forward", "lstm_forward", "gru_forward", "peephole_lstm_forward"
 _NONLINEARITIES = ("tanh", "relu")
 
 
-def input_and_weight_grads(d_pre, x, h0, output, weight_ih, need_dx, has_bias):
+def input_and_weight_grads(
+    d_pre: Tensor, x: Tensor, h0: Tensor, output: Tensor, weight_ih: Tensor, need_dx: bool, has_bias: bool
+) -> tuple[Tensor | None, Tensor, Tensor, Tensor | None]:
     """After a hand-written backward loop: dx, dW_ih, dW_hh and db from the pre-activations' gradients.
 
     d_pre (T, B, G*H): dL/d(W_ih x_t + b + W_hh h_{t-1}) at every step (G gates: 4 for the LSTM, 1 for

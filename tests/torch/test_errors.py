@@ -149,3 +149,15 @@ def test_lstm_proj_state_shapes_are_named():
 def test_load_state_dict_from_another_architecture_fails():
     with pytest.raises(RuntimeError, match=r"size mismatch for weight_ih_l0"):
         LSTM(8, 4).load_state_dict(GRU(8, 4).state_dict())
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_packed_sequence_of_the_wrong_width(fused):
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.zeros(5, 3, 7), [5, 3, 2])
+    with pytest.raises(
+        ValueError, match=r"a PackedSequence's data must have shape \(sum of lengths, 8\); got \(10, 7\)"
+    ):
+        LSTM(8, 4, fused=fused)(packed)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.zeros(5, 3, 8), [5, 3, 2])
+    with pytest.raises(ValueError, match=r"h_0 must have shape \(1, 3, 4\) \(num_layers \* num_directions, B, H\)"):
+        GRU(8, 4, fused=fused)(packed, torch.zeros(1, 4))
