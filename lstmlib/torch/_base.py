@@ -121,6 +121,16 @@ class RecurrentBase(nn.Module):
     def _flat_weights(self) -> list[Tensor]:
         return [getattr(self, name) for name in self._flat_weights_names]
 
+    @property
+    def all_weights(self) -> list[list[Tensor]]:
+        """The parameters per layer and direction, as ``torch.nn.RNNBase.all_weights`` lists them."""
+        per_layer = len(self._flat_weights_names) // (self.num_layers * self.num_directions)
+        weights = self._flat_weights
+        return [weights[k : k + per_layer] for k in range(0, len(weights), per_layer)]
+
+    def flatten_parameters(self) -> None:
+        """Nothing to do (``torch.nn``'s packs the weights for cuDNN); here so that code calling it runs."""
+
     def _layer_weights(self, layer: int, direction: int) -> tuple[Tensor | None, ...]:
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
         weight_ih = getattr(self, "weight_ih" + suffix)
@@ -237,7 +247,11 @@ class RecurrentBase(nn.Module):
         raise NotImplementedError
 
     def forward(
-        self, x: Tensor | PackedSequence, state: Tensor | tuple[Tensor, Tensor] | None = None
+        self,
+        x: Tensor | PackedSequence,
+        state: Tensor | tuple[Tensor, Tensor] | None = None,
+        *,
+        hx: Tensor | tuple[Tensor, Tensor] | None = None,
     ) -> tuple[Tensor | PackedSequence, Tensor | tuple[Tensor, Tensor]]:
         """Run the stack over a sequence, as ``torch.nn.RNN``/``LSTM``/``GRU`` do.
 
@@ -247,12 +261,17 @@ class RecurrentBase(nn.Module):
                 lengths, each run to its own end (and, reversed, from its own end).
             state: initial state(s), each (num_layers * num_directions, B, H) ((L*dirs, H) unbatched);
                 the LSTM's is a pair (h_0, c_0), h_0 of size P when ``proj_size`` P > 0. Zeros if None.
+            hx: ``torch.nn``'s name for ``state`` (keyword only), so that ``model(x, hx=h0)`` works too.
 
         Returns:
             output: (T, B, num_directions * H) (or batch-first; (T, dirs*H) unbatched; a
             ``PackedSequence`` for packed input, with the input's ``sorted_indices``), the top layer's
             h_t at every step; the final state(s), shaped as ``state``, each sequence's at its own length.
         """
+        if hx is not None:
+            if state is not None:
+                raise TypeError("pass the initial state once, as state or as hx; got both")
+            state = hx
         if isinstance(x, PackedSequence):
             return self._packed_forward(x, state)
         self._check_input(x)

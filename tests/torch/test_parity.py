@@ -132,3 +132,21 @@ def test_tf32_is_what_moves_cuda_float32_results():
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = tf32
         errors[tf32] = (ref(x)[0].double() - truth).abs().max().item()
     assert errors[False] < 2e-5 and 3 * errors[False] < errors[True] < 1e-1
+
+
+@pytest.mark.parametrize("ours_cls, ref_cls", PAIRS, ids=IDS)
+def test_torch_nn_attributes_and_keywords(ours_cls, ref_cls):
+    """What code written for torch.nn touches besides forward: hx=, all_weights, flatten_parameters()."""
+    torch.manual_seed(0)
+    ours, ref = _make_pair(ours_cls, ref_cls, 3, 4, {"num_layers": 2, "bidirectional": True}, torch.float64, "cpu")
+    assert [[p.shape for p in w] for w in ours.all_weights] == [[p.shape for p in w] for w in ref.all_weights]
+    assert all(a is getattr(ours, n) for a, n in zip(sum(ours.all_weights, []), ours._flat_weights_names))
+    ours.flatten_parameters()
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    state = tuple(torch.randn(4, 2, 4, dtype=torch.float64) for _ in range(2 if ours_cls is LSTM else 1))
+    state = state if ours_cls is LSTM else state[0]
+    out_ours, _ = ours(x, hx=state)
+    out_ref, _ = ref(x, hx=state)
+    torch.testing.assert_close(out_ours, out_ref, rtol=1e-10, atol=1e-10)
+    with pytest.raises(TypeError, match=r"pass the initial state once, as state or as hx; got both"):
+        ours(x, state, hx=state)
