@@ -97,6 +97,7 @@ def evaluate(
 ) -> tuple[float, float | None]:
     """Mean of ``loss_fn(model, batch)`` and of ``metric(model, batch)`` over ``batches``, in eval mode,
     weighted equally per batch. Returns ``(loss, metric or None)``."""
+    _check_functions(loss_fn, metric)
     device = device if device is not None else _model_device(model)
     was_training = model.training
     model.eval()
@@ -110,6 +111,19 @@ def evaluate(
     if not losses:
         raise ValueError("evaluate needs at least one batch; got none")
     return float(np.mean(losses)), (float(np.mean(metrics)) if metric is not None else None)
+
+
+def _check_functions(loss_fn, metric) -> None:
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function loss_fn(model, batch) -> tensor; got {type(loss_fn).__name__}")
+    if metric is not None and not callable(metric):
+        raise TypeError(f"metric must be a function metric(model, batch) -> float; got {type(metric).__name__}")
+
+
+def _check_count(name: str, value) -> None:
+    """``value`` must be None or a positive int (a count of epochs, steps, evaluations)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name} must be a positive integer (or None); got {value!r}")
 
 
 def _model_device(model: torch.nn.Module):
@@ -155,8 +169,17 @@ def fit(
     """
     if epochs is None and steps is None:
         raise ValueError("fit needs epochs or steps; got neither")
+    counts = {"epochs": epochs, "steps": steps, "eval_every": eval_every, "early_stopping": early_stopping}
+    for name, value in counts.items():
+        _check_count(name, value)
+    for name, value in (("clip", clip), ("lr", lr)):
+        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+            raise ValueError(f"{name} must be a positive number; got {value!r}")
+    _check_functions(loss_fn, metric)
     if early_stopping is not None and val_batches is None:
         raise ValueError("early_stopping needs val_batches; got none")
+    if metric is not None and val_batches is None:
+        raise ValueError("metric is computed on val_batches; got a metric but no val_batches")
     device = device if device is not None else _model_device(model)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history, best_loss, best_state, bad_evals = History(), math.inf, None, 0

@@ -1,9 +1,11 @@
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from lstmlib.data import Batches
-from lstmlib.training import fit, load_checkpoint, save_checkpoint, set_seed
+from lstmlib.training import evaluate, fit, load_checkpoint, save_checkpoint, set_seed
 
 
 class Tiny(torch.nn.Module):
@@ -116,6 +118,37 @@ def test_fit_errors():
         fit(model, mse, [], epochs=1)
     with pytest.raises(ValueError, match="early_stopping needs val_batches"):
         fit(model, mse, [], epochs=1, early_stopping=2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(epochs=0), "epochs must be a positive integer (or None); got 0"),
+        (dict(epochs=2.5), "epochs must be a positive integer (or None); got 2.5"),
+        (dict(steps=-1), "steps must be a positive integer (or None); got -1"),
+        (dict(epochs=1, eval_every=0), "eval_every must be a positive integer (or None); got 0"),
+        (dict(epochs=1, early_stopping=0), "early_stopping must be a positive integer (or None); got 0"),
+        (dict(epochs=1, clip=0.0), "clip must be a positive number; got 0.0"),
+        (dict(epochs=1, lr=-1e-3), "lr must be a positive number; got -0.001"),
+        (dict(epochs=1, metric=lambda m, b: 0.0), "got a metric but no val_batches"),
+    ],
+)
+def test_fit_names_what_it_expected_and_what_came(kwargs, message):
+    model = Tiny()
+    batches = Batches(*_data(), batch_size=16, axes=(1, 0))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fit(model, mse, batches, **kwargs)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # nothing trained
+
+
+def test_fit_and_evaluate_need_functions():
+    model = Tiny()
+    batches = Batches(*_data(), batch_size=16, axes=(1, 0))
+    with pytest.raises(TypeError, match="loss_fn must be a function .* got str"):
+        fit(model, "mse", batches, epochs=1)
+    with pytest.raises(TypeError, match="metric must be a function .* got int"):
+        evaluate(model, mse, batches, metric=3)
 
 
 def test_checkpoint_round_trip(tmp_path):
