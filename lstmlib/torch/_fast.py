@@ -112,20 +112,6 @@ def rnn_forward(
 
 
 # ------------------------------------------------------------------------------------------------ LSTM
-def _lstm_cell_into(gates, c_prev, acts, c, tanh_c, h):
-    """``lstm_step``'s equations (1)-(5) after the products, writing into preallocated tensors.
-
-    gates, acts: (B, 4H); c_prev, c, tanh_c, h: (B, H). On return acts holds i, f, C̃, o.
-    """
-    H = c.shape[-1]
-    i, f, g, o = acts[:, :H], acts[:, H : 2 * H], acts[:, 2 * H : 3 * H], acts[:, 3 * H :]
-    torch.sigmoid(gates, out=acts)  # (1), (2), (4): σ on all gates in one call
-    torch.tanh(gates[:, 2 * H : 3 * H], out=g)  # (3) replaces the g quarter
-    torch.addcmul(f * c_prev, i, g, out=c)  # (3a)
-    torch.tanh(c, out=tanh_c)
-    torch.mul(o, tanh_c, out=h)  # (5)
-
-
 class _LSTMLayer(torch.autograd.Function):
     """One LSTM layer over a whole sequence: forward by (1)-(5) (``lstm_step``), backward through time by hand."""
 
@@ -145,13 +131,29 @@ class _LSTMLayer(torch.autograd.Function):
         output = x.new_empty(T, B, H)  # h_1 ... h_T
         cs[0] = c0
         h = h0
-        # per-step views made once (indexing in the loop costs more than the arithmetic)
+        # per-step views made once (indexing in the loop costs more than the arithmetic at small sizes)
+        i, f, g, o = (acts[..., k * H : (k + 1) * H].unbind(0) for k in range(4))
         steps = zip(
-            gates.unbind(0), cs.unbind(0), cs[1:].unbind(0), acts.unbind(0), tanh_cs.unbind(0), output.unbind(0)
+            gates.unbind(0),
+            gates[..., 2 * H : 3 * H].unbind(0),
+            cs.unbind(0),
+            cs[1:].unbind(0),
+            acts.unbind(0),
+            i,
+            f,
+            g,
+            o,
+            tanh_cs.unbind(0),
+            output.unbind(0),
         )
-        for gates_t, c_prev, c, acts_t, tanh_c, h_t in steps:
+        # lstm_step's equations after the products, into preallocated tensors; acts ends up holding i, f, C̃, o
+        for gates_t, g_pre, c_prev, c, acts_t, i_t, f_t, g_t, o_t, tanh_c, h_t in steps:
             gates_t.addmm_(h, weight_hh_T)  # W·[h_{t-1}, x_t] + b, (B, 4H)
-            _lstm_cell_into(gates_t, c_prev, acts_t, c, tanh_c, h_t)
+            torch.sigmoid(gates_t, out=acts_t)  # (1), (2), (4): σ on all gates in one call
+            torch.tanh(g_pre, out=g_t)  # (3) replaces the g quarter
+            torch.addcmul(f_t * c_prev, i_t, g_t, out=c)  # (3a)
+            torch.tanh(c, out=tanh_c)
+            torch.mul(o_t, tanh_c, out=h_t)  # (5)
             h = h_t
         ctx.save_for_backward(x, h0, weight_ih, weight_hh, output, cs, acts, tanh_cs)
         ctx.has_bias = bias_ih is not None
