@@ -57,10 +57,12 @@ def _measure(models, x, backward, rounds, sync):
         run(model)
         run(model)
     times = {name: [] for name in models}
-    for _ in range(rounds):
-        for name, model in models.items():
+    names = list(models)
+    for round_ in range(rounds):
+        shift = round_ % len(names)  # rotate the order: no contender always runs after the same one
+        for name in names[shift:] + names[:shift]:
             start = time.perf_counter()
-            run(model)
+            run(models[name])
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
 
