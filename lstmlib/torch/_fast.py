@@ -189,6 +189,88 @@ class _LSTMLayer(torch.autograd.Function):
         return dx, dh, dc_next, d_weight_ih, d_weight_hh, d_bias, d_bias
 
 
+class _LSTMProjectedLayer(torch.autograd.Function):
+    """``_LSTMLayer`` with torch.nn's projection (``proj_size`` P): h_t = W_hr r_t, r_t = o_t ⊙ tanh(C_t).
+
+    The recurrence runs on the projected h_t (B, P); backward through time by hand, with
+    dr_t = dh_t W_hr in place of dh_t in the LSTM's backward, and dW_hr = Σ_t dh_t^T r_t in one product.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr):
+        T, B, D = x.shape
+        H, P = c0.shape[-1], h0.shape[-1]
+        if bias_ih is None:
+            gates = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, 4 * H)
+        else:
+            gates = torch.addmm(bias_ih + bias_hh, x.reshape(T * B, D), weight_ih.T).view(T, B, 4 * H)
+        weight_hh_T = weight_hh.T.contiguous()  # (P, 4H)
+        weight_hr_T = weight_hr.T.contiguous()  # (H, P)
+        acts = torch.empty_like(gates)  # i, f, C̃, o at every step
+        cs = x.new_empty(T + 1, B, H)  # C_0 ... C_T
+        tanh_cs = x.new_empty(T, B, H)
+        rs = x.new_empty(T, B, H)  # o_t ⊙ tanh(C_t), before the projection
+        output = x.new_empty(T, B, P)  # h_1 ... h_T
+        cs[0] = c0
+        h = h0
+        i, f, g, o = (acts[..., k * H : (k + 1) * H].unbind(0) for k in range(4))
+        steps = zip(
+            gates.unbind(0),
+            gates[..., 2 * H : 3 * H].unbind(0),
+            cs.unbind(0),
+            cs[1:].unbind(0),
+            acts.unbind(0),
+            i,
+            f,
+            g,
+            o,
+            tanh_cs.unbind(0),
+            rs.unbind(0),
+            output.unbind(0),
+        )
+        for gates_t, g_pre, c_prev, c, acts_t, i_t, f_t, g_t, o_t, tanh_c, r_t, h_t in steps:
+            gates_t.addmm_(h, weight_hh_T)  # W·[h_{t-1}, x_t] + b, (B, 4H)
+            torch.sigmoid(gates_t, out=acts_t)  # (1), (2), (4)
+            torch.tanh(g_pre, out=g_t)  # (3)
+            torch.addcmul(f_t * c_prev, i_t, g_t, out=c)  # (3a)
+            torch.tanh(c, out=tanh_c)
+            torch.mul(o_t, tanh_c, out=r_t)  # (5), before the projection
+            torch.mm(r_t, weight_hr_T, out=h_t)  # h_t = W_hr r_t, (B, P)
+            h = h_t
+        ctx.save_for_backward(x, h0, weight_ih, weight_hh, weight_hr, output, cs, acts, tanh_cs, rs)
+        ctx.has_bias = bias_ih is not None
+        return output, output[T - 1].clone(), cs[T].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_output, d_h_n, d_c_n):
+        x, h0, weight_ih, weight_hh, weight_hr, output, cs, acts, tanh_c, rs = ctx.saved_tensors
+        T, B, _ = x.shape
+        H, P = cs.shape[-1], h0.shape[-1]
+        i, f, g, o = acts[..., :H], acts[..., H : 2 * H], acts[..., 2 * H : 3 * H], acts[..., 3 * H :]
+        local = acts * (1 - acts)  # σ' for i, f, o
+        torch.addcmul(torch.ones_like(g), g, g, value=-1, out=local[..., 2 * H : 3 * H])  # tanh' for C̃
+        local *= torch.cat([g, cs[:-1], i, tanh_c], -1)  # ∂C_t/∂i, ∂C_t/∂f, ∂C_t/∂C̃, ∂r_t/∂o
+        dr_to_dc = o * (1 - tanh_c * tanh_c)  # ∂r_t/∂C_t, (T, B, H)
+        d_gates = torch.empty_like(local)  # (T, B, 4H)
+        d_hs = torch.empty_like(output)  # dL/dh_t, every t, for dW_hr, (T, B, P)
+        dc_next = d_c_n
+        dh = d_output[T - 1] + d_h_n
+        d_output_prev = [None] + list(d_output[:-1].unbind(0))
+        for t in range(T - 1, -1, -1):
+            d_hs[t] = dh
+            dr = dh @ weight_hr  # dL/dr_t, (B, H)
+            dc = torch.addcmul(dc_next, dr, dr_to_dc[t])
+            torch.mul(torch.cat([dc, dc, dc, dr], -1), local[t], out=d_gates[t])
+            dc_next = dc * f[t]
+            dh = d_gates[t] @ weight_hh if t == 0 else torch.addmm(d_output_prev[t], d_gates[t], weight_hh)
+        dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
+            d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias
+        )
+        d_weight_hr = d_hs.reshape(T * B, P).T @ rs.reshape(T * B, H)  # Σ_t dh_t^T r_t, (P, H)
+        return dx, dh, dc_next, d_weight_ih, d_weight_hh, d_bias, d_bias, d_weight_hr
+
+
 def lstm_forward(
     x: Tensor,
     h0: Tensor,
@@ -202,13 +284,11 @@ def lstm_forward(
     """``lstmlib.torch.lstm_forward`` with a hand-written backward: x (T, B, D), h0, c0 (B, H) ->
     (output (T, B, H), h_n, c_n (B, H)).
 
-    With a projection (``weight_hr`` (P, H)) there is no hand-written version: this runs the readable
-    loop (autograd through ``lstm_step``).
+    With a projection (``weight_hr`` (P, H), torch.nn's ``proj_size``), h0 and h_n are (B, P) and the
+    output (T, B, P).
     """
     if weight_hr is not None:
-        from .lstm import lstm_forward as readable_lstm_forward
-
-        return readable_lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr)
+        return _LSTMProjectedLayer.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr)
     return _LSTMLayer.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
 
 

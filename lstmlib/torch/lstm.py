@@ -97,7 +97,7 @@ class LSTM(RecurrentBase):
     ``_fast.lstm_forward``, the course's equations with a hand-written backward through time;
     ``fast=False`` the readable loop ``lstm_forward``; ``fused=True`` torch's fused kernel
     (``torch._VF.lstm``, cuDNN on a GPU) on the same parameters, for long training (``fused`` wins over
-    ``fast``). With ``proj_size`` > 0 there is no hand-written backward: ``fast=True`` runs the loop too.
+    ``fast``).
 
     Args:
         input_size: D; hidden_size: H; num_layers: stacked layers; bias: use b_ih, b_hh;

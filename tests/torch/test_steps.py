@@ -25,8 +25,13 @@ def _rand(g, *shape):
 
 
 def _inputs(kind, T, B, D, H, bias=True, seed=0):
-    """(x, h0, [c0,] weight_ih, weight_hh, bias_ih, bias_hh) for one layer of ``kind``."""
+    """(x, h0, [c0,] weight_ih, weight_hh, bias_ih, bias_hh[, weight_hr]) for one layer of ``kind``."""
     g = torch.Generator().manual_seed(seed)
+    if kind == "lstm-proj":  # torch.nn's proj_size P = H - 1: h is (B, P), weight_hh (4H, P), weight_hr (P, H)
+        P = max(H - 1, 1)
+        biases = [_rand(g, 4 * H), _rand(g, 4 * H)] if bias else [None, None]
+        x, h0, c0 = _rand(g, T, B, D), _rand(g, B, P), _rand(g, B, H)
+        return (x, h0, c0, _rand(g, 4 * H, D), _rand(g, 4 * H, P), *biases, _rand(g, P, H))
     G = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
     states = [_rand(g, B, H)] * 1 + ([_rand(g, B, H)] if kind == "lstm" else [])
     biases = [_rand(g, G * H), _rand(g, G * H)] if bias else [None, None]
@@ -37,6 +42,7 @@ LOOPS = {
     "rnn-tanh": (rnn_forward, _fast.rnn_forward, "rnn", {}),
     "rnn-relu": (rnn_forward, _fast.rnn_forward, "rnn", {"nonlinearity": "relu"}),
     "lstm": (lstm_forward, _fast.lstm_forward, "lstm", {}),
+    "lstm-proj": (lstm_forward, _fast.lstm_forward, "lstm-proj", {}),
     "gru": (gru_forward, _fast.gru_forward, "gru", {}),
 }
 SHAPES = [(4, 3, 2, 3, True), (1, 1, 2, 2, True), (3, 2, 3, 2, False), (7, 5, 4, 6, True)]
@@ -85,13 +91,14 @@ def test_gradcheck(name, shape, path):
     [
         ("_LSTMLayer", 2, lambda: _inputs("lstm", 3, 2, 2, 3)),  # dc_0 off by 1 %
         ("_RNNLayer", 3, lambda: _inputs("rnn", 4, 2, 3, 3, seed=2)),  # dW_hh off by 1 %
+        ("_LSTMProjectedLayer", 7, lambda: _inputs("lstm-proj", 3, 2, 2, 3)),  # dW_hr off by 1 %
     ],
-    ids=["lstm-dc0", "rnn-dW_hh"],
+    ids=["lstm-dc0", "rnn-dW_hh", "lstm-proj-dW_hr"],
 )
 def test_gradcheck_catches_a_wrong_backward(monkeypatch, layer, index, make):
     """gradcheck is not vacuous: a hand-written backward with one gradient 1 % off must fail it."""
     function = getattr(_fast, layer)
-    forward = _fast.lstm_forward if layer == "_LSTMLayer" else _fast.rnn_forward
+    forward = _fast.rnn_forward if layer == "_RNNLayer" else _fast.lstm_forward
     inputs = make()
     assert torch.autograd.gradcheck(forward, inputs, **GRADCHECK)
     original = function.backward
