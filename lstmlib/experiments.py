@@ -2,7 +2,8 @@
 
 The three tasks of Hochreiter & Schmidhuber (1997) that chapter 7 repeats, each wrapped as a ``LagTask``
 (how to draw fresh sequences, the loss, and the paper's per-sequence test of "processed correctly"),
-a ``SequenceModel`` (``torch.nn.LSTM``, or a tanh RNN with ``torch.nn.RNN``'s weights, plus a linear read-out), and
+a ``SequenceModel`` (the course's ``lstmlib.torch.LSTM`` on torch's fused kernel, or its tanh RNN, plus a linear
+read-out), and
 ``train_until_solved``, the online training loop of the paper: every sequence is new, and training stops
 once the last ``stop_after`` (2000 in the paper) training sequences in a row were processed correctly,
 or when the budget of sequences is spent. The model is then scored on a fixed test set (2560 sequences
@@ -30,7 +31,8 @@ from torch import nn
 from .data import lagtasks
 from .device import get_device
 from .seeding import derive_seed
-from .torch import RNN
+from .torch import LSTM, RNN
+from .torch.variants import init_forget_bias
 
 __all__ = [
     "LagTask",
@@ -38,11 +40,13 @@ __all__ = [
     "temporal_order_task",
     "reber_task",
     "SequenceModel",
+    "init_gate_biases",
     "LagRun",
     "train_until_solved",
     "solved_count",
     "evaluate_task",
     "input_gradient_norms",
+    "fused_adam",
 ]
 
 
@@ -144,12 +148,41 @@ def reber_task() -> LagTask:
     return LagTask("embedded Reber", 7, 7, True, _reber_sample, _reber_loss, _reber_correct, baseline)
 
 
-class SequenceModel(nn.Module):
-    """A recurrent layer (``torch.nn.LSTM``, or a tanh RNN) and a linear read-out.
+@torch.no_grad()
+def init_gate_biases(lstm: nn.Module, forget: float | None = None, input: float | None = None) -> nn.Module:
+    """Start an LSTM's gates where the 1997 experiments want them: b_f = ``forget``, b_i = ``input``.
 
-    The RNN is ``lstmlib.torch.RNN``: ``torch.nn.RNN``'s parameters, init and results (tested on
-    shared weights), with a hand-written backward through time that runs about 1.7 times as fast on a
-    CPU as ``torch.nn.RNN``'s step-by-step autograd graph. ``torch.nn.LSTM`` is already one fused kernel.
+    The forget gate's bias is set by ``lstmlib.torch.variants.init_forget_bias`` (the f quarter of b_ih
+    set to ``forget``, of b_hh to 0); the input gate's likewise (rows 0..H, gate order i, f, g, o).
+    None leaves PyTorch's initialization of that gate. Works on any layer with ``torch.nn.LSTM``'s
+    layout; returns it.
+    """
+    if forget is not None:
+        init_forget_bias(lstm, forget)
+    if input is not None:
+        H, bias = lstm.hidden_size, getattr(lstm, "bias_ih_l0", None)
+        if bias is None or bias.shape != (4 * H,):
+            raise TypeError(
+                f"init_gate_biases needs an LSTM with biases of 4H = {4 * H} rows (gates i, f, g, o); "
+                f"got {type(lstm).__name__} with bias_ih_l0 of shape {None if bias is None else tuple(bias.shape)}"
+            )
+        for name, param in lstm.named_parameters():
+            if name.startswith("bias_ih"):
+                param[: lstm.hidden_size] = input
+            elif name.startswith("bias_hh"):
+                param[: lstm.hidden_size] = 0.0
+    return lstm
+
+
+class SequenceModel(nn.Module):
+    """A recurrent layer (the course's LSTM or tanh RNN) and a linear read-out.
+
+    The LSTM is ``lstmlib.torch.LSTM(..., fused=True)``: the course's module and parameters (those of
+    ``torch.nn.LSTM``, drawn in the same order) run by torch's fused kernel. The RNN is
+    ``lstmlib.torch.RNN``: ``torch.nn.RNN``'s parameters, init and results (tested on shared weights),
+    with a hand-written backward through time that runs about 1.7 times as fast on a CPU as
+    ``torch.nn.RNN``'s step-by-step autograd graph. ``forget_bias`` and ``input_bias`` (LSTM only) set
+    b_f and b_i at the start (``init_gate_biases``); None keeps PyTorch's initialization.
 
     ``forward(x, lengths)``: x (T, B, D), lengths (B,) -> (B, C) read at each sequence's last step, or
     (T, B, C) at every step when ``every_step``.
@@ -162,8 +195,8 @@ class SequenceModel(nn.Module):
         hidden_size: int,
         output_size: int,
         every_step: bool = False,
-        forget_bias: float = 0.0,
-        input_bias: float = 0.0,
+        forget_bias: float | None = None,
+        input_bias: float | None = None,
     ):
         super().__init__()
         if cell not in ("lstm", "rnn"):
@@ -171,17 +204,17 @@ class SequenceModel(nn.Module):
         self.cell = cell
         self.every_step = every_step
         if cell == "lstm":
-            self.rnn = nn.LSTM(input_size, hidden_size)
-            with (
-                torch.no_grad()
-            ):  # gates i, f, g, o: rows 0..H of the bias are the input gate's, H..2H the forget gate's
-                self.rnn.bias_ih_l0[:hidden_size] += input_bias
-                self.rnn.bias_ih_l0[hidden_size : 2 * hidden_size] += forget_bias
+            self.rnn = init_gate_biases(LSTM(input_size, hidden_size, fused=True), forget_bias, input_bias)
         else:
+            if forget_bias is not None or input_bias is not None:
+                raise ValueError(
+                    f"forget_bias and input_bias are LSTM gate biases; got forget_bias={forget_bias}, "
+                    f"input_bias={input_bias} for cell='rnn'"
+                )
             self.rnn = RNN(input_size, hidden_size, nonlinearity="tanh")
         self.head = nn.Linear(hidden_size, output_size)
 
-    def forward(self, x, lengths):
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         hidden, _ = self.rnn(x)  # (T, B, H)
         if self.every_step:
             return self.head(hidden)  # (T, B, C)
@@ -235,7 +268,7 @@ def evaluate_task(
     return sum(losses) / sum(weights), float(torch.cat(correct).float().mean())
 
 
-def _adam(params: list, lr: float) -> torch.optim.Optimizer:
+def fused_adam(params: list, lr: float) -> torch.optim.Optimizer:
     """Adam, with torch's fused kernel where this torch has one for the device (about 5% of a training
     step saved at these sizes: one call updates every parameter); the same algorithm either way."""
     try:
@@ -256,8 +289,8 @@ def train_until_solved(
     stop_after: int | None = 2000,
     log_every: int = 2000,
     clip: float | None = 1.0,
-    forget_bias: float = 0.0,
-    input_bias: float = 0.0,
+    forget_bias: float | None = None,
+    input_bias: float | None = None,
     halve_every: int | None = None,
     test_n: int = 2560,
     device=None,
@@ -276,8 +309,8 @@ def train_until_solved(
             the ``seed`` given.
         stop_after: sequences in a row that must be correct to stop (None: use the whole budget).
         log_every: record the mean loss and the fraction correct every this many sequences.
-        clip: clip the gradient's norm to this (None: no clipping); forget_bias, input_bias: added to
-            b_f and b_i (LSTM).
+        clip: clip the gradient's norm to this (None: no clipping); forget_bias, input_bias: the
+            LSTM's b_f and b_i at the start (None: PyTorch's initialization; see ``init_gate_biases``).
         halve_every: halve Adam's step size every this many sequences (None: keep it constant).
 
     Returns:
@@ -289,7 +322,7 @@ def train_until_solved(
     model = SequenceModel(
         cell, task.input_size, hidden_size, task.output_size, task.every_step, forget_bias, input_bias
     ).to(device)
-    optimizer = _adam(list(model.parameters()), lr)
+    optimizer = fused_adam(list(model.parameters()), lr)
     run = LagRun(task.name, cell, seed)
     streak, window_loss, window_ok, window_n, step = 0, 0.0, 0, 0, 0
     while run.sequences < max_sequences:

@@ -78,13 +78,37 @@ def test_every_step_model_outputs_every_step():
     assert model(torch.zeros(6, 3, 7), torch.tensor([6, 2, 4])).shape == (6, 3, 7)
 
 
-def test_gate_biases_go_to_the_input_and_forget_rows():
+def test_gate_biases_are_set_in_the_input_and_forget_rows():
     torch.manual_seed(0)
     plain = SequenceModel("lstm", 2, 4, 1)
     torch.manual_seed(0)
     biased = SequenceModel("lstm", 2, 4, 1, forget_bias=5.0, input_bias=-3.0)
-    diff = (biased.rnn.bias_ih_l0 - plain.rnn.bias_ih_l0).detach()
-    torch.testing.assert_close(diff, torch.tensor([-3.0] * 4 + [5.0] * 4 + [0.0] * 8))
+    b_ih, b_hh = biased.rnn.bias_ih_l0.detach(), biased.rnn.bias_hh_l0.detach()
+    torch.testing.assert_close(b_ih[:8], torch.tensor([-3.0] * 4 + [5.0] * 4))  # b_i, b_f (gates i, f, g, o)
+    torch.testing.assert_close(b_hh[:8], torch.zeros(8))  # so that b_i + b_f are exactly the values
+    torch.testing.assert_close(b_ih[8:], plain.rnn.bias_ih_l0.detach()[8:])  # g, o: PyTorch's init
+    torch.testing.assert_close(b_hh[8:], plain.rnn.bias_hh_l0.detach()[8:])
+    torch.testing.assert_close(biased.rnn.weight_hh_l0, plain.rnn.weight_hh_l0)
+
+
+def test_lstm_is_the_course_lstm_on_the_fused_kernel_with_torch_nn_parameters():
+    from lstmlib.torch import LSTM
+
+    torch.manual_seed(0)
+    model = SequenceModel("lstm", 2, 4, 1)
+    torch.manual_seed(0)
+    reference = torch.nn.LSTM(2, 4)
+    assert isinstance(model.rnn, LSTM) and model.rnn.fused
+    for (name, p), (ref_name, q) in zip(model.rnn.named_parameters(), reference.named_parameters()):
+        assert name == ref_name
+        torch.testing.assert_close(p, q, rtol=0, atol=0)  # same draws, in the same order
+    x = torch.randn(9, 3, 2)
+    torch.testing.assert_close(model.rnn(x)[0], reference(x)[0])
+
+
+def test_gate_biases_on_an_rnn_are_a_value_error():
+    with pytest.raises(ValueError, match="LSTM gate biases; got forget_bias=5.0"):
+        SequenceModel("rnn", 2, 4, 1, forget_bias=5.0)
 
 
 def test_unknown_cell_is_a_value_error():
@@ -198,12 +222,12 @@ def test_fused_adam_takes_the_same_steps_as_adam():
     """train_until_solved's optimizer (fused where torch has it) is Adam: same updates to float32 precision."""
     import torch
 
-    from lstmlib.experiments import SequenceModel, _adam
+    from lstmlib.experiments import SequenceModel, fused_adam
 
     torch.manual_seed(0)
     models = [SequenceModel("lstm", 2, 4, 1) for _ in range(2)]
     models[1].load_state_dict(models[0].state_dict())
-    optimizers = [_adam(list(models[0].parameters()), 1e-2), torch.optim.Adam(models[1].parameters(), lr=1e-2)]
+    optimizers = [fused_adam(list(models[0].parameters()), 1e-2), torch.optim.Adam(models[1].parameters(), lr=1e-2)]
     x, lengths = torch.randn(7, 3, 2), torch.tensor([7, 5, 2])
     for _ in range(5):
         for model, optimizer in zip(models, optimizers):
