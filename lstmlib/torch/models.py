@@ -348,7 +348,7 @@ class VecToSeq(nn.Module):
             raise ValueError(f"vector is an empty batch; got shape {tuple(vector.shape)}")
         check_device(self, "vector", vector)
 
-    def initial_state(self, vector: torch.Tensor):
+    def initial_state(self, vector: torch.Tensor) -> State:
         """The decoder's initial state from ``vector`` (B, F): (L, B, H), or (h, c) for an LSTM."""
         if self.init is None:
             return None
@@ -446,7 +446,7 @@ class EncoderDecoder(nn.Module):
         )
         self.feed_context = feed_context
 
-    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor | None = None):
+    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor | None = None) -> State:
         """Encoder's final state: (L, B, H), or (h, c) for an LSTM, at each source's last real step."""
         emb = self.encoder_embed(src, "src")  # (S, B, E)
         if src_lengths is not None:
