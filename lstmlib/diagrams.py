@@ -6,7 +6,7 @@ time in the middle (one box per step, the same weights in each), outputs leave a
 drawing lives here; the chapters on the architectures use it so that the four pictures share one
 visual language.
 
-It ships in the installed package (unlike the book build's Sphinx extension, in ``book/_ext``) because
+It ships in the installed package (unlike the book build's Sphinx extension, in ``book/sphinx_ext``) because
 a chapter imports it when it runs: chapter 4 draws the four pictures with ``draw_architecture``, and on
 Colab the chapters run on ``pip install lstmlib[course]`` alone, without this repository's files.
 """
