@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..seeding import rng as _rng
-from ._validate import as_float_array, check_dtype_argument, check_shape, check_size_argument
+from ._validate import Array, as_float_array, check_dtype_argument, check_shape, check_size_argument
 from .layers import _load_into
 
 NONLINEARITIES = ("tanh", "relu")
@@ -114,12 +114,12 @@ class RecurrentBase:
             return params[name]
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
-    def train(self, mode: bool = True):
+    def train(self, mode: bool = True) -> RecurrentBase:
         """Training mode (the default, as in torch): dropout between layers is applied. Returns self."""
         self.training = _check_bool("mode", mode)
         return self
 
-    def eval(self):
+    def eval(self) -> RecurrentBase:
         """Evaluation mode: no dropout. Returns self."""
         return self.train(False)
 
@@ -276,7 +276,7 @@ class RecurrentBase:
         return d, np.stack(dh0), (np.stack(dc0) if self.has_cell else None)
 
     # --- forward / backward ----------------------------------------------------------------
-    def forward(self, x, state=None, lengths=None):
+    def forward(self, x: Array, state=None, lengths: Array | None = None) -> tuple[Array, Array | tuple[Array, Array]]:
         """Run every layer (and direction) over the sequence; see the class docstring for shapes."""
         x = self._check_x(x)
         unbatched = x.ndim == 2
@@ -328,7 +328,7 @@ class RecurrentBase:
 
     __call__ = forward
 
-    def backward(self, d_output, d_state=None):
+    def backward(self, d_output: Array, d_state=None) -> Array | tuple:
         """Backpropagate through time; fills ``.grads`` (overwritten, not accumulated).
 
         Args:
@@ -385,7 +385,7 @@ class RecurrentBase:
             return dx, (dh0, dc0)
         return dx, dh0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         options = []
         if self.num_layers != 1:
             options.append(f"num_layers={self.num_layers}")

@@ -6,10 +6,14 @@ respect to the input. Shapes are arbitrary and preserved: every function works e
 (``softmax`` along one axis).
 """
 
+from __future__ import annotations
+
 import numpy as np
 
+from ._validate import Array
 
-def sigmoid(z):
+
+def sigmoid(z: Array) -> Array:
     """Logistic sigmoid, computed without overflow for any z.
 
     σ(z) = 1 / (1 + e^{-z}). For z < 0 the algebraically equal form e^{z} / (1 + e^{z}) is used, so
@@ -25,7 +29,7 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
 
 
-def sigmoid_backward(dout, out):
+def sigmoid_backward(dout: Array, out: Array) -> Array:
     """Backward of ``sigmoid``: dσ/dz = σ(z)(1 − σ(z)).
 
     Args:
@@ -37,27 +41,27 @@ def sigmoid_backward(dout, out):
     return dout * out * (1.0 - out)
 
 
-def tanh(z):
+def tanh(z: Array) -> Array:
     """Hyperbolic tangent, tanh(z) = (e^{z} − e^{-z}) / (e^{z} + e^{-z}); stable for any z."""
     return np.tanh(z)
 
 
-def tanh_backward(dout, out):
+def tanh_backward(dout: Array, out: Array) -> Array:
     """Backward of ``tanh``: d tanh(z)/dz = 1 − tanh(z)². ``out`` is tanh(z)."""
     return dout * (1.0 - out * out)
 
 
-def relu(z):
+def relu(z: Array) -> Array:
     """Rectified linear unit, relu(z) = max(0, z)."""
     return np.maximum(z, 0)
 
 
-def relu_backward(dout, z):
+def relu_backward(dout: Array, z: Array) -> Array:
     """Backward of ``relu``: passes ``dout`` where z > 0, zero elsewhere. ``z`` is the *input*."""
     return dout * (z > 0)
 
 
-def softmax(z, axis=-1):
+def softmax(z: Array, axis: int = -1) -> Array:
     """Softmax along ``axis``: softmax(z)_k = e^{z_k − max z} / Σ_j e^{z_j − max z}.
 
     Subtracting the maximum changes nothing mathematically and keeps ``exp`` from overflowing.
@@ -73,6 +77,6 @@ def softmax(z, axis=-1):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-def softmax_backward(dout, out, axis=-1):
+def softmax_backward(dout: Array, out: Array, axis: int = -1) -> Array:
     """Backward of ``softmax``: dz = s ⊙ (dout − Σ_k dout_k s_k), with s = softmax(z) = ``out``."""
     return out * (dout - np.sum(dout * out, axis=axis, keepdims=True))

@@ -8,10 +8,16 @@ the gradient with respect to an input x is, by centred differences,
 accurate to O(h²). Use float64 and small sizes.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import numpy as np
 
+from ._validate import Array
 
-def rel_error(x, y, normwise=False):
+
+def rel_error(x: Array, y: Array, normwise: bool = False) -> float:
     """Maximum relative error max |x − y| / max(1e-8, |x| + |y|), elementwise.
 
     With ``normwise=True``, max |x − y| / max(1e-8, max(|x| + |y|)): the error relative to the size of
@@ -27,7 +33,7 @@ def rel_error(x, y, normwise=False):
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
-def numerical_gradient_array(f, x, df, h=1e-5):
+def numerical_gradient_array(f: Callable, x: Array, df, h: float = 1e-5) -> Array:
     """Centred-difference gradient of ⟨f(x), df⟩ with respect to the array x (changed in place, restored).
 
     Args:
@@ -59,7 +65,9 @@ def _dot(out, dout):
     return float(np.sum(out * dout))
 
 
-def check_gradients(f, inputs, analytic, douts, h=1e-5, normwise=False):
+def check_gradients(
+    f: Callable, inputs: list, analytic: list, douts, h: float = 1e-5, normwise: bool = False
+) -> list[float | None]:
     """Relative error of each analytic gradient against centred differences.
 
     Args:
@@ -87,7 +95,9 @@ def check_gradients(f, inputs, analytic, douts, h=1e-5, normwise=False):
     return errors
 
 
-def check_module_gradients(module, x, state=None, seed=0, h=1e-5, normwise=False):
+def check_module_gradients(
+    module, x: Array, state=None, seed: int = 0, h: float = 1e-5, normwise: bool = False
+) -> dict[str, float]:
     """Check a layer's ``backward`` (RNN, LSTM, GRU, Linear, MLP) against centred differences.
 
     Runs forward, then backward with a random upstream gradient for the output (and the final

@@ -4,13 +4,15 @@ Weights are shaped as in ``torch.nn``: ``Linear.weight`` is (out_features, in_fe
 state dicts move between the two unchanged.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from ..seeding import rng as _rng
-from ._validate import as_float_array, as_index_array, check_dtype_argument, check_shape, check_size_argument
+from ._validate import Array, as_float_array, as_index_array, check_dtype_argument, check_shape, check_size_argument
 
 
-def affine_forward(x, W, b):
+def affine_forward(x: Array, W: Array, b: Array) -> tuple[Array, tuple]:
     """Affine map of the last axis: y = x Wᵀ + b.
 
     Args:
@@ -25,7 +27,7 @@ def affine_forward(x, W, b):
     return out, (x, W)
 
 
-def affine_backward(dout, cache):
+def affine_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
     """Backward of ``affine_forward``.
 
     dx = dout W,  dW = Σ doutᵀ x (summed over every leading axis),  db = Σ dout.
@@ -45,7 +47,7 @@ def affine_backward(dout, cache):
     return dx, dW, db
 
 
-def embedding_forward(idx, W):
+def embedding_forward(idx: Array, W: Array) -> tuple[Array, tuple]:
     """Look up rows of an embedding table: out[..., :] = W[idx[...], :].
 
     Args:
@@ -58,7 +60,7 @@ def embedding_forward(idx, W):
     return W[idx], (idx, W.shape[0])
 
 
-def embedding_backward(dout, cache):
+def embedding_backward(dout: Array, cache: tuple) -> Array:
     """Backward of ``embedding_forward``: dW[v] = Σ of dout over every position where idx == v.
 
     Args:
@@ -100,7 +102,7 @@ class Linear:
         self.grads = {}
         self._cache = None
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         """x (..., in_features) -> (..., out_features)."""
         x = as_float_array("x", x, dtype=self.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
@@ -108,7 +110,7 @@ class Linear:
         out, self._cache = affine_forward(x, self.params["weight"], self.params["bias"])
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array:
         """dout (..., out_features) -> dx (..., in_features); stores ``grads['weight']``, ``grads['bias']``."""
         if self._cache is None:
             raise ValueError("backward() needs a forward() first; got no cached forward pass")
@@ -118,10 +120,10 @@ class Linear:
         dx, self.grads["weight"], self.grads["bias"] = affine_backward(dout, self._cache)
         return dx
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Array]:
         return {k: v.copy() for k, v in self.params.items()}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state) -> None:
         _load_into(self.params, state)
 
     __call__ = forward
@@ -146,13 +148,13 @@ class Embedding:
         self.grads = {}
         self._cache = None
 
-    def forward(self, idx):
+    def forward(self, idx: Array) -> Array:
         """idx (integer, any shape) -> idx.shape + (D,)."""
         idx = as_index_array("idx", idx, self.num_embeddings)
         out, self._cache = embedding_forward(idx, self.params["weight"])
         return out
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> None:
         """Stores ``grads['weight']`` (V, D); returns None (indices have no gradient)."""
         if self._cache is None:
             raise ValueError("backward() needs a forward() first; got no cached forward pass")
@@ -160,10 +162,10 @@ class Embedding:
         check_shape("dout", dout, self._cache[0].shape + (self.embedding_dim,))
         self.grads["weight"] = embedding_backward(dout, self._cache)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Array]:
         return {k: v.copy() for k, v in self.params.items()}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state) -> None:
         _load_into(self.params, state)
 
     __call__ = forward

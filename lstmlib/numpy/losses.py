@@ -1,11 +1,13 @@
 """Losses, each returning ``(loss, gradient with respect to its first argument)``."""
 
+from __future__ import annotations
+
 import numpy as np
 
-from ._validate import as_float_array, as_index_array, check_shape
+from ._validate import Array, as_float_array, as_index_array, check_shape
 
 
-def mse_loss(pred, target):
+def mse_loss(pred: Array, target: Array) -> tuple[float, Array]:
     """Mean squared error over every element: L = (1/N) Σ (pred − target)².
 
     Args:
@@ -25,7 +27,7 @@ def _log_softmax(logits):
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def cross_entropy_loss(logits, targets):
+def cross_entropy_loss(logits: Array, targets: Array) -> tuple[float, Array]:
     """Softmax cross-entropy averaged over N examples: L = −(1/N) Σ_n log softmax(z_n)[y_n].
 
     Args:
@@ -45,7 +47,7 @@ def cross_entropy_loss(logits, targets):
     return float(loss), dlogits / N
 
 
-def sequence_cross_entropy_loss(logits, targets, mask=None):
+def sequence_cross_entropy_loss(logits: Array, targets: Array, mask: Array | None = None) -> tuple[float, Array]:
     """Cross-entropy over every (t, b) position of a sequence batch, ignoring masked padding.
 
     L = −(1/M) Σ_{t,b} m_{t,b} log softmax(z_{t,b})[y_{t,b}], with M = Σ m (the number of real tokens).

@@ -8,10 +8,12 @@ regression (with ``mse_loss``). Parameters are named like a ``torch.nn.Sequentia
 into the NumPy MLP unchanged.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from . import activations
-from ._validate import as_float_array, check_dtype_argument, check_shape
+from ._validate import Array, as_float_array, check_dtype_argument, check_shape
 from .layers import _load_into, _rng, affine_backward, affine_forward
 
 _ACTIVATIONS = {
@@ -31,7 +33,7 @@ class MLP:
         dtype: np.float64 (default) or np.float32.
     """
 
-    def __init__(self, sizes, activation="relu", seed=None, dtype=np.float64):
+    def __init__(self, sizes: list[int], activation: str = "relu", seed=None, dtype=np.float64) -> None:
         sizes = list(sizes)
         if len(sizes) < 2 or any(not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
             raise ValueError(f"sizes must be at least two positive integers [D, ..., C]; got {sizes}")
@@ -49,10 +51,10 @@ class MLP:
         self._caches = None
 
     @property
-    def num_layers(self):
+    def num_layers(self) -> int:
         return len(self.sizes) - 1
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         """x (N, D) -> output (N, C)."""
         x = as_float_array("x", x, dtype=self.dtype, ndim=2)
         check_shape("x", x, (None, self.sizes[0]), letters=("N", None))
@@ -67,7 +69,7 @@ class MLP:
 
     __call__ = forward
 
-    def backward(self, dout):
+    def backward(self, dout: Array) -> Array:
         """dout (N, C) -> dx (N, D); stores every parameter gradient in ``.grads``."""
         if self._caches is None:
             raise ValueError("backward() needs a forward() first; got no cached forward pass")
@@ -82,8 +84,8 @@ class MLP:
         self.grads = {name: grads[name] for name in self.params}
         return da
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Array]:
         return {k: v.copy() for k, v in self.params.items()}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state) -> None:
         _load_into(self.params, state)

@@ -19,7 +19,13 @@ NumPy arrays carry no graph, so the state returned by ``forward`` is already "de
 ``h.detach()`` does in PyTorch); ``detach_state`` copies it for symmetry with the PyTorch version.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+
 import numpy as np
+
+from ._validate import Array
 
 
 def _check_keys(params, grads):
@@ -41,13 +47,13 @@ class SGD:
         lr: learning rate η.  momentum: μ in [0, 1).
     """
 
-    def __init__(self, params, lr, momentum=0.0):
+    def __init__(self, params: dict[str, Array], lr: float, momentum: float = 0.0) -> None:
         if lr <= 0 or not 0 <= momentum < 1:
             raise ValueError(f"lr must be > 0 and momentum in [0, 1); got lr={lr}, momentum={momentum}")
         self.params, self.lr, self.momentum = params, lr, momentum
         self.velocity = {name: np.zeros_like(p) for name, p in params.items()}
 
-    def step(self, grads):
+    def step(self, grads: dict[str, Array]) -> None:
         _check_keys(self.params, grads)
         for name, p in self.params.items():
             v = self.velocity[name]
@@ -67,7 +73,9 @@ class Adam:
         lr: η (default 1e-3).  betas: (β₁, β₂).  eps: ε.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    def __init__(
+        self, params: dict[str, Array], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         if lr <= 0:
             raise ValueError(f"lr must be > 0; got {lr}")
         self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
@@ -75,7 +83,7 @@ class Adam:
         self.v = {name: np.zeros_like(p) for name, p in params.items()}
         self.t = 0
 
-    def step(self, grads):
+    def step(self, grads: dict[str, Array]) -> None:
         _check_keys(self.params, grads)
         self.t += 1
         beta1, beta2 = self.betas
@@ -88,7 +96,7 @@ class Adam:
             p -= (self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.dtype, copy=False)
 
 
-def clip_grad_norm(grads, max_norm):
+def clip_grad_norm(grads: dict[str, Array] | list[Array], max_norm: float) -> float:
     """Scale all gradients together so that their global L2 norm is at most ``max_norm``.
 
     ‖g‖ = √(Σ over every array of Σ g²); if ‖g‖ > max_norm every array is multiplied (in place) by
@@ -111,7 +119,7 @@ def clip_grad_norm(grads, max_norm):
     return total
 
 
-def collect(what="params", **modules):
+def collect(what: str = "params", **modules) -> dict[str, Array]:
     """One dict over several modules with prefixed names: ``collect(lstm=m, head=h)`` ->
     {"lstm.weight_ih_l0": ..., "head.weight": ...}. ``what`` is "params" or "grads"."""
     return {
@@ -119,7 +127,7 @@ def collect(what="params", **modules):
     }
 
 
-def sequence_chunks(x, chunk_length, axis=0):
+def sequence_chunks(x: Array, chunk_length: int, axis: int = 0) -> Iterator[Array]:
     """Yield consecutive chunks of ``chunk_length`` steps along ``axis`` (the last may be shorter)."""
     if chunk_length < 1:
         raise ValueError(f"chunk_length must be a positive integer; got {chunk_length}")
