@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..seeding import derive_seed
 from .vocab import PAD_ID
+
+if TYPE_CHECKING:  # torch is imported only when tensors are asked for
+    import torch
+
+    Stream = np.ndarray | torch.Tensor
 
 __all__ = [
     "pad_sequences",
@@ -224,7 +230,7 @@ class SequenceBatches:
 # A long token stream (a text as character ids): windows of inputs and next-token targets.
 
 
-def _check_stream(stream, length: int):
+def _check_stream(stream: Stream, length: int) -> None:
     if getattr(stream, "ndim", None) != 1:
         raise ValueError(f"stream must be a 1-D array or tensor of token ids (N,); got {type(stream).__name__}")
     if length < 1:
@@ -233,7 +239,7 @@ def _check_stream(stream, length: int):
         raise ValueError(f"stream must hold at least length + 2 = {length + 2} tokens; got {len(stream)}")
 
 
-def random_windows(stream, length: int, batch_size: int, rng: np.random.Generator):
+def random_windows(stream: Stream, length: int, batch_size: int, rng: np.random.Generator) -> tuple[Stream, Stream]:
     """A batch of ``batch_size`` windows of ``length`` + 1 tokens, each starting at a random place.
 
     The starts are ``rng.integers(0, N - length - 1, batch_size)`` (one call: the batches of a run are
@@ -260,7 +266,7 @@ def random_windows(stream, length: int, batch_size: int, rng: np.random.Generato
     return window[:-1], window[1:]
 
 
-def stream_windows(stream, length: int):
+def stream_windows(stream: Stream, length: int) -> tuple[Stream, Stream]:
     """The stream cut into consecutive windows of ``length`` tokens, time-first, with next-token targets.
 
     Window k holds tokens ``k*length .. (k+1)*length - 1``; the last incomplete window is dropped.

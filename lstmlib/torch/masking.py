@@ -20,7 +20,9 @@ State = torch.Tensor | tuple[torch.Tensor, torch.Tensor] | None
 
 
 def map_state(fn: Callable[[torch.Tensor], torch.Tensor], state: State) -> State:
-    """Apply ``fn`` to h (and to c): ``state`` is a tensor, or an (h, c) tuple for an LSTM."""
+    """Apply ``fn`` to h (and to c): ``state`` is a tensor, or an (h, c) tuple for an LSTM; None stays None."""
+    if state is None:
+        return None
     return tuple(fn(s) for s in state) if isinstance(state, tuple) else fn(state)
 
 

@@ -108,3 +108,45 @@ def test_stream_windows_tile_the_stream():
     np.testing.assert_array_equal(y, x + 1)
     with pytest.raises(ValueError, match="1-D"):
         stream_windows(np.zeros((3, 4)), 2)
+
+
+def _table_step(table):
+    """A step whose next-token log-probabilities depend only on the last token: table (V, V)."""
+
+    def step(tokens, state):
+        return table[tokens], state  # (1, B) -> (1, B, V)
+
+    return step
+
+
+def test_generate_and_greedy_decode_stop_at_eos_and_pad_after_it():
+    from lstmlib.data import BOS_ID, EOS_ID, PAD_ID
+    from lstmlib.torch.decoding import generate, greedy_decode
+
+    table = torch.full((6, 6), -10.0)
+    table[BOS_ID, 4] = table[4, 5] = table[5, EOS_ID] = 0.0  # <bos> -> 4 -> 5 -> <eos>
+    out = greedy_decode(_table_step(table), None, batch_size=2, max_len=10)
+    assert out.tolist() == [[4, 4], [5, 5], [EOS_ID, EOS_ID]]
+    assert generate(_table_step(table), None, 1, max_len=2).tolist() == [[4], [5]]  # cut at max_len
+    mixed = table.clone()
+    mixed[BOS_ID] = torch.tensor([-10.0, -10.0, 0.0, -10.0, 0.0, -10.0])  # <eos> or 4, equally likely
+    drawn = generate(_table_step(mixed), None, 64, max_len=5, temperature=1.0, generator=generator(0))
+    ended = drawn[0] == EOS_ID
+    assert 0 < int(ended.sum()) < 64  # some sequences end at once ...
+    assert bool((drawn[1:, ended] == PAD_ID).all())  # ... and are padded after <eos>
+
+
+def test_beam_search_finds_the_likelier_sequence_that_greedy_misses():
+    from lstmlib.data import BOS_ID, EOS_ID
+    from lstmlib.torch.decoding import beam_search, greedy_decode
+
+    lp = torch.log
+    table = torch.full((6, 6), -30.0)
+    table[BOS_ID, 4], table[BOS_ID, 5] = lp(torch.tensor(0.6)), lp(torch.tensor(0.4))
+    table[4, 3], table[4, EOS_ID] = lp(torch.tensor(0.55)), lp(torch.tensor(0.45))  # 4, then 3 is likelier
+    table[3, EOS_ID] = 0.0
+    table[5, EOS_ID] = 0.0  # 5 then surely <eos>: p = 0.4 > greedy's 0.6 * 0.55 = 0.33
+    step = _table_step(table)
+    assert greedy_decode(step, None, 1, max_len=5)[:, 0].tolist() == [4, 3, EOS_ID]
+    assert beam_search(step, None, beam_size=2, max_len=5) == [5, EOS_ID]
+    assert beam_search(step, None, beam_size=1, max_len=5) == [4, 3, EOS_ID]  # beam 1 = greedy
