@@ -246,6 +246,20 @@ def test_dropout_backward_with_the_same_mask(fast):
     assert np.array_equal(model.forward(x)[0], out_eval)  # eval: deterministic, no mask
 
 
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+@pytest.mark.parametrize("fast", [True, False])
+def test_lengths_backward(cls, fast):
+    """forward(x, state, lengths): sequences of their own lengths in one batch, bidirectional, 2 layers."""
+    model = cls(2, 2, num_layers=2, bidirectional=True, batch_first=True, seed=0, fast=fast)
+    forward = model.forward
+    lengths = np.array([3, 1, 4])
+    model.forward = lambda x, state=None: forward(x, state, lengths=lengths)
+    rng = np.random.default_rng(14)
+    state = (_rand(rng, 4, 3, 2), _rand(rng, 4, 3, 2)) if cls is nn.LSTM else _rand(rng, 4, 3, 2)
+    errors = check_module_gradients(model, _rand(rng, 3, 4, 2), state, normwise=True)
+    assert max(errors.values()) < TOL, errors
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_mlp_and_linear_backward(activation):
     rng = np.random.default_rng(11)
