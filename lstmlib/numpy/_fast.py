@@ -124,33 +124,38 @@ def lstm_backward(
     if dh_n is not None:
         dh_next[...] = np.reshape(dh_n, (B, blocks, R // blocks))
     dH = None if W_hr is None else np.empty((T, B, R), dtype=dtype)  # every δh_t, for dW_hr
-    local = np.empty((4, B, H), dtype=dtype)  # ∂C_t or ∂h_t with respect to each gate's pre-activation
+    # What does not depend on the recurrence is computed for all T steps at once, before the loop:
+    # local[t] = ∂C_t (for i, f, g) or ∂h_t (for o) with respect to each gate's pre-activation, and
+    # k[t] = ∂h_t/∂C_t = o_t ⊙ (1 − tanh² C_t).
+    local = np.subtract(1.0, gates)
+    local *= gates  # σ' = σ(1 − σ) for i, f, o; the g row is replaced next
+    np.multiply(gates[:, 2], gates[:, 2], out=local[:, 2])
+    np.subtract(1.0, local[:, 2], out=local[:, 2])  # tanh' = 1 − C̃² for g
+    local[:, 0] *= gates[:, 2]  # (3a): ∂C_t/∂i_t = C̃_t, then (2)
+    local[1:, 1] *= c[:-1]  # (3a): ∂C_t/∂f_t = C_{t-1}, then (1)
+    local[0, 1] *= c0
+    local[:, 2] *= gates[:, 0]  # (3a): ∂C_t/∂C̃_t = i_t, then (3)
+    local[:, 3] *= tanh_c  # (5): ∂h_t/∂o_t = tanh(C_t), then (4)
+    k = np.multiply(tanh_c, tanh_c)
+    np.subtract(1.0, k, out=k)
+    k *= gates[:, 3]  # (5): o_t ⊙ tanh'(C_t)
+    dA_gates = dA.reshape(T, B, 4, H).transpose(0, 2, 1, 3)  # (T, 4, B, H) view of dA
+    dh_t_blocks = dh_t.reshape(B, blocks, R // blocks)
+    d_output_blocks = d_output.reshape(T, B, blocks, R // blocks)
     for t in range(T - 1, -1, -1):
-        i, f, g, o = gates[t]
         # dh_t: from the loss at step t and from step t+1 (kept in column blocks)  (B1)
-        np.add(d_output[t].reshape(B, blocks, R // blocks), dh_next, out=dh_t.reshape(B, blocks, R // blocks))
+        np.add(d_output_blocks[t], dh_next, out=dh_t_blocks)
         if W_hr is None:
             dm = dh_t
         else:
             dH[t] = dh_t
             dm = dh_t @ W_hr  # back through the projection
-        np.multiply(tanh_c[t], tanh_c[t], out=dc_t)
-        np.subtract(1.0, dc_t, out=dc_t)  # tanh'(C_t) = 1 − tanh²(C_t)
-        dc_t *= o
-        dc_t *= dm  # through (5) into C_t
+        np.multiply(dm, k[t], out=dc_t)  # through (5) into C_t
         dc_t += dc_next  # and from step t+1 through (3a)  (B2)
-        np.subtract(1.0, gates[t], out=local)
-        local *= gates[t]  # σ' = σ(1 − σ) for i, f, o; the g row is replaced next
-        np.multiply(g, g, out=local[2])
-        np.subtract(1.0, local[2], out=local[2])  # tanh' = 1 − C̃² for g
-        local[0] *= g  # (3a): ∂C_t/∂i_t = C̃_t, then (2)
-        local[1] *= c0 if t == 0 else c[t - 1]  # (3a): ∂C_t/∂f_t = C_{t-1}, then (1)
-        local[2] *= i  # (3a): ∂C_t/∂C̃_t = i_t, then (3)
-        local[3] *= tanh_c[t]  # (5): ∂h_t/∂o_t = tanh(C_t), then (4)
-        da = dA[t].reshape(B, 4, H).transpose(1, 0, 2)  # (4, B, H) view of dA[t]
-        np.multiply(local[:3], dc_t, out=da[:3])  # i, f, C̃ reach the loss through C_t  (B3)-(B4)
-        np.multiply(local[3], dm, out=da[3])  # o reaches it through h_t
-        np.multiply(dc_t, f, out=dc_next)  # (3a): ∂C_t/∂C_{t-1} = f_t
+        da = dA_gates[t]  # (4, B, H) view of dA[t]
+        np.multiply(local[t, :3], dc_t, out=da[:3])  # i, f, C̃ reach the loss through C_t  (B3)-(B4)
+        np.multiply(local[t, 3], dm, out=da[3])  # o reaches it through h_t
+        np.multiply(dc_t, gates[t, 1], out=dc_next)  # (3a): ∂C_t/∂C_{t-1} = f_t
         np.matmul(dA[t], W_hh_blocks, out=dh_blocks)  # ∂/∂h_{t-1} of W_hh h_{t-1}
     # Parameter gradients and dx for all T steps at once: one matrix product each  (B5), (B6)
     dA = dA.reshape(T * B, 4 * H)  # rows (t, b)
