@@ -18,7 +18,12 @@ unless constructed with ``fast=False``.
 Input policy of the layer classes (``RNN``, ``LSTM``, ``GRU``, ``Linear``, ``MLP``):
 - arrays must have the model's float dtype (float64 unless ``dtype=np.float32`` was given);
   integer, boolean or object arrays, or the other float dtype, raise TypeError (no silent casts);
-- wrong rank, feature size or state shape raise ValueError naming expected and got; nothing broadcasts;
+- x is (T, B, D) ((B, T, D) with ``batch_first``) or unbatched (T, D), as in ``torch.nn``; wrong rank,
+  feature size or state shape raise ValueError naming expected and got; nothing broadcasts (the
+  sequence and step functions check their arguments too: a misshapen h0 is an error, not a broadcast);
+- the recurrent classes take torch.nn's constructor arguments (bias, nonlinearity, dropout with
+  ``.train()``/``.eval()``, bidirectional, proj_size for the LSTM, num_layers, batch_first) and an
+  optional ``lengths`` (B,) in ``forward``, in place of packed sequences;
 - an empty sequence or batch (T = 0 or B = 0) raises ValueError (there is no final state to return);
 - NaN or inf in inputs, states or upstream gradients raise ValueError, at the call that received them;
 - ``backward`` before ``forward`` raises ValueError; ``backward`` overwrites ``.grads`` (no accumulation).
