@@ -4,16 +4,29 @@ On an NVIDIA GPU, cuDNN's RNN kernels and cuBLAS may compute float32 products in
 mantissa), which differs from the CPU's float32 at about 1e-4: by default for cuDNN
 (``torch.backends.cudnn.allow_tf32``). Parity tests compare implementations at float32's own
 precision, so every test runs with TF32 off; ``test_parity.py`` states what changes when it is on.
+
+Importing PyTorch's own test samples (``torch.testing._internal.common_modules``, used by the
+``test_module_db.py`` files) freezes ``torch.backends``' flags for the rest of the process; the
+fixture sets them inside torch's context that permits it, so the order of the tests does not matter.
 """
 
 import pytest
 import torch
 
+# torch.backends.__allow_nonbracketed_mutation, a context manager; getattr, since the name is mangled
+# inside a function body otherwise.
+_allow_mutation = getattr(torch.backends, "__allow_nonbracketed_mutation")
+
+
+def _set_tf32(matmul, cudnn):
+    with _allow_mutation():
+        torch.backends.cuda.matmul.allow_tf32 = matmul
+        torch.backends.cudnn.allow_tf32 = cudnn
+
 
 @pytest.fixture(autouse=True)
 def _full_float32_precision():
     saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    _set_tf32(False, False)
     yield
-    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+    _set_tf32(*saved)

@@ -15,10 +15,8 @@ from torch.testing._internal.common_modules import ModuleErrorEnum, module_db
 
 import lstmlib.torch as lt
 
-# Importing PyTorch's test internals freezes torch.backends' flags for the whole process (PyTorch's own
-# suite sets them only through context managers); tests/conftest.py sets cudnn.allow_tf32 around every test,
-# so thaw them again, as they were before the import.
-torch.backends.flags_frozen.__globals__["__allow_nonbracketed_mutation_flag"] = True
+# Importing PyTorch's test internals freezes torch.backends' flags for the whole process;
+# tests/conftest.py sets them inside torch's context manager that allows it.
 
 OURS = {torch.nn.RNN: lt.RNN, torch.nn.GRU: lt.GRU, torch.nn.LSTM: lt.LSTM}
 PATHS = {"fast": {}, "loop": {"fast": False}, "fused": {"fused": True}}
