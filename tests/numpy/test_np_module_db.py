@@ -13,10 +13,6 @@ from torch.testing._internal.common_modules import module_db
 
 import lstmlib.numpy as lnp
 
-# Importing torch.testing._internal freezes torch.backends' flags (disable_global_flags), which the
-# autouse fixture of tests/conftest.py sets for every test; unfreeze them, as before that import.
-torch.backends.flags_frozen.__globals__["__allow_nonbracketed_mutation_flag"] = True
-
 OURS = {torch.nn.RNN: lnp.RNN, torch.nn.GRU: lnp.GRU, torch.nn.LSTM: lnp.LSTM}
 INFOS = [info for info in module_db if info.module_cls in OURS]
 TOL = 1e-9
