@@ -2,12 +2,12 @@
 
 The three tasks of Hochreiter & Schmidhuber (1997) that chapter 7 repeats, each wrapped as a ``LagTask``
 (how to draw fresh sequences, the loss, and the paper's per-sequence test of "processed correctly"),
-a ``SequenceModel`` (the course's ``lstmlib.torch.LSTM`` on torch's fused kernel, or its tanh RNN, plus a linear
-read-out), and
-``train_until_solved``, the online training loop of the paper: every sequence is new, and training stops
-once the last ``stop_after`` (2000 in the paper) training sequences in a row were processed correctly,
-or when the budget of sequences is spent. The model is then scored on a fixed test set (2560 sequences
-in the paper). ``solved_count`` counts the runs of several seeds that met the criterion.
+a ``SequenceModel`` (the course's ``lstmlib.torch.LSTM`` on torch's fused kernel, or its tanh RNN, plus
+a linear read-out), and ``train_until_solved``, the online training loop of the paper: every sequence
+is new, and training stops once the last ``stop_after`` (2000 in the paper) training sequences in a row
+were processed correctly, or when the budget of sequences is spent. A ``LagSettings`` holds a run's
+settings (network size, gate biases, budget, Adam). The model is then scored on a fixed test set (2560
+sequences in the paper). ``solved_count`` counts the runs of several seeds that met the criterion.
 
 The criteria (``lstmlib.data.lagtasks``):
 
@@ -42,6 +42,7 @@ __all__ = [
     "SequenceModel",
     "init_gate_biases",
     "LagRun",
+    "LagSettings",
     "train_until_solved",
     "solved_count",
     "evaluate_task",
@@ -277,41 +278,61 @@ def fused_adam(params: list, lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr)
 
 
+@dataclass(frozen=True)
+class LagSettings:
+    """How ``train_until_solved`` trains: the network's size and starting gate biases, the budget, Adam.
+
+    Chapter 7 builds one per kind of run and varies it with ``dataclasses.replace``, e.g.
+    ``replace(settings, lr=1e-3)``.
+    """
+
+    hidden_size: int = 32  # H
+    max_sequences: int = 100_000  # the budget of training sequences
+    batch_size: int = 32  # sequences per Adam step
+    lr: float = 1e-2  # Adam's step size
+    stop_after: int | None = 2000  # sequences in a row that must be correct to stop (None: whole budget)
+    log_every: int = 2000  # record the mean loss and the fraction correct every this many sequences
+    clip: float | None = 1.0  # clip the gradient's norm to this (None: no clipping)
+    forget_bias: float | None = None  # the LSTM's b_f at the start (None: PyTorch's init; see init_gate_biases)
+    input_bias: float | None = None  # the LSTM's b_i at the start (None: PyTorch's init)
+    halve_every: int | None = None  # halve Adam's step size every this many sequences (None: never)
+    test_n: int = 2560  # test sequences scored after training
+
+    def __post_init__(self):
+        for name in ("hidden_size", "max_sequences", "batch_size", "log_every", "test_n"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        for name in ("stop_after", "halve_every"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer or None; got {value!r}")
+        for name in ("lr", "clip"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive; got {value!r}")
+
+
 def train_until_solved(
     task: LagTask,
     cell: str,
+    settings: LagSettings = LagSettings(),
     *,
-    hidden_size: int = 32,
-    max_sequences: int = 100_000,
-    batch_size: int = 32,
-    lr: float = 1e-2,
     seed: int = 0,
-    stop_after: int | None = 2000,
-    log_every: int = 2000,
-    clip: float | None = 1.0,
-    forget_bias: float | None = None,
-    input_bias: float | None = None,
-    halve_every: int | None = None,
-    test_n: int = 2560,
-    device=None,
+    device: torch.device | str | None = None,
 ) -> tuple[SequenceModel, LagRun]:
     """Train a fresh model online (every sequence new) with Adam until the paper's stopping criterion.
 
-    Training stops once the last ``stop_after`` training sequences in a row were processed correctly
-    (each judged by the forward pass that trained on it), or after ``max_sequences``. The model is then
-    scored on ``test_n`` fresh test sequences (a fixed test set: the same for every run).
+    Training stops once the last ``settings.stop_after`` training sequences in a row were processed
+    correctly (each judged by the forward pass that trained on it), or after ``settings.max_sequences``.
+    The model is then scored on ``settings.test_n`` fresh test sequences (a fixed test set: the same
+    for every run).
 
     Args:
-        task: a ``LagTask``; cell: "lstm" or "rnn"; hidden_size: H.
-        max_sequences: the budget; batch_size: sequences per Adam step; lr: Adam's step size.
+        task: a ``LagTask``; cell: "lstm" or "rnn"; settings: a ``LagSettings``.
         seed: seeds the weights and the training data, through ``derive_seed`` (so
             ``LSTMLIB_SEED_SHIFT`` moves both; the test set does not depend on it). ``LagRun.seed`` is
             the ``seed`` given.
-        stop_after: sequences in a row that must be correct to stop (None: use the whole budget).
-        log_every: record the mean loss and the fraction correct every this many sequences.
-        clip: clip the gradient's norm to this (None: no clipping); forget_bias, input_bias: the
-            LSTM's b_f and b_i at the start (None: PyTorch's initialization; see ``init_gate_biases``).
-        halve_every: halve Adam's step size every this many sequences (None: keep it constant).
 
     Returns:
         (model, LagRun).
@@ -320,41 +341,50 @@ def train_until_solved(
     stream = derive_seed(seed)
     torch.manual_seed(stream)
     model = SequenceModel(
-        cell, task.input_size, hidden_size, task.output_size, task.every_step, forget_bias, input_bias
+        cell,
+        task.input_size,
+        settings.hidden_size,
+        task.output_size,
+        task.every_step,
+        settings.forget_bias,
+        settings.input_bias,
     ).to(device)
-    optimizer = fused_adam(list(model.parameters()), lr)
+    optimizer = fused_adam(list(model.parameters()), settings.lr)
     run = LagRun(task.name, cell, seed)
     streak, window_loss, window_ok, window_n, step = 0, 0.0, 0, 0, 0
-    while run.sequences < max_sequences:
-        x, target, lengths = _tensors(task, batch_size, 1_000_003 * (stream + 1) + step, device)
+    while run.sequences < settings.max_sequences:
+        x, target, lengths = _tensors(task, settings.batch_size, 1_000_003 * (stream + 1) + step, device)
         step += 1
         out = model(x, lengths)
         loss = task.loss(out, target, lengths)
         optimizer.zero_grad()
         loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        if settings.clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), settings.clip)
         optimizer.step()
-        if halve_every is not None and (run.sequences + batch_size) // halve_every > run.sequences // halve_every:
+        if (
+            settings.halve_every is not None
+            and (run.sequences + settings.batch_size) // settings.halve_every > run.sequences // settings.halve_every
+        ):
             for group in optimizer.param_groups:
                 group["lr"] *= 0.5
         ok = task.correct(out.detach(), target, lengths).cpu().numpy()
         for good in ok:  # the paper counts sequences in a row
             streak = streak + 1 if good else 0
             run.sequences += 1
-            if stop_after is not None and streak >= stop_after and run.solved_at is None:
+            if settings.stop_after is not None and streak >= settings.stop_after and run.solved_at is None:
                 run.solved_at = run.sequences
         window_loss += float(loss.detach()) * len(ok)
         window_ok += int(ok.sum())
         window_n += len(ok)
-        if window_n >= log_every or run.solved_at is not None or run.sequences >= max_sequences:
+        if window_n >= settings.log_every or run.solved_at is not None or run.sequences >= settings.max_sequences:
             run.seen.append(run.sequences)
             run.loss.append(window_loss / window_n)
             run.rate.append(window_ok / window_n)
             window_loss, window_ok, window_n = 0.0, 0, 0
         if run.solved_at is not None:
             break
-    run.test_loss, run.test_rate = evaluate_task(model, task, test_n)
+    run.test_loss, run.test_rate = evaluate_task(model, task, settings.test_n)
     return model, run
 
 

@@ -1,11 +1,15 @@
 """lstmlib.experiments: the tasks' criteria, the model's read-out, the stopping rule, the gradient probe."""
 
+import dataclasses
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from lstmlib.data import lagtasks
 from lstmlib.experiments import (
+    LagSettings,
     LagTask,
     SequenceModel,
     adding_task,
@@ -138,43 +142,25 @@ def _constant_task(always_correct):
 
 
 def test_stops_once_stop_after_sequences_in_a_row_are_correct():
-    _, run = train_until_solved(
-        _constant_task(True),
-        "rnn",
-        hidden_size=3,
-        batch_size=16,
-        stop_after=100,
-        max_sequences=1000,
-        log_every=50,
-        test_n=32,
-        device="cpu",
-    )
+    settings = LagSettings(hidden_size=3, batch_size=16, stop_after=100, max_sequences=1000, log_every=50, test_n=32)
+    _, run = train_until_solved(_constant_task(True), "rnn", settings, device="cpu")
     assert run.solved_at == 100 and run.sequences == 112  # the batch that crossed 100 is kept
     assert run.test_rate == 1.0 and run.seen[-1] == 112
 
 
 def test_runs_the_whole_budget_when_never_correct():
-    _, run = train_until_solved(
-        _constant_task(False),
-        "rnn",
-        hidden_size=3,
-        batch_size=16,
-        stop_after=100,
-        max_sequences=200,
-        log_every=64,
-        test_n=32,
-        device="cpu",
-    )
+    settings = LagSettings(hidden_size=3, batch_size=16, stop_after=100, max_sequences=200, log_every=64, test_n=32)
+    _, run = train_until_solved(_constant_task(False), "rnn", settings, device="cpu")
     assert run.solved_at is None and run.sequences == 208 and run.test_rate == 0.0
     assert run.seen == [64, 128, 192, 208] and all(r == 0.0 for r in run.rate)
 
 
 def test_same_seed_same_run():
     task = adding_task(30)
-    kwargs = dict(hidden_size=4, batch_size=8, max_sequences=64, log_every=16, test_n=16, device="cpu")
-    _, first = train_until_solved(task, "lstm", seed=3, **kwargs)
-    _, second = train_until_solved(task, "lstm", seed=3, **kwargs)
-    _, other = train_until_solved(task, "lstm", seed=4, **kwargs)
+    settings = LagSettings(hidden_size=4, batch_size=8, max_sequences=64, log_every=16, test_n=16)
+    _, first = train_until_solved(task, "lstm", settings, seed=3, device="cpu")
+    _, second = train_until_solved(task, "lstm", settings, seed=3, device="cpu")
+    _, other = train_until_solved(task, "lstm", settings, seed=4, device="cpu")
     assert first.loss == second.loss and first.test_loss == second.test_loss
     assert first.loss != other.loss
 
@@ -199,22 +185,31 @@ def test_input_gradient_norms_match_the_full_jacobian():
     assert norms[0] > 0 and norms.shape == (6,)
 
 
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("hidden_size", 0, "hidden_size must be a positive integer; got 0"),
+        ("batch_size", 2.0, "batch_size must be a positive integer; got 2.0"),
+        ("stop_after", -5, "stop_after must be a positive integer or None; got -5"),
+        ("lr", 0.0, "lr must be positive; got 0.0"),
+    ],
+)
+def test_settings_name_what_they_expected_and_what_came(field, value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        LagSettings(**{field: value})
+
+
+def test_settings_are_one_value_varied_with_replace():
+    base = LagSettings(hidden_size=16, forget_bias=5.0)
+    slower = dataclasses.replace(base, lr=1e-3)
+    assert slower.lr == 1e-3 and slower.hidden_size == 16 and base.lr == 1e-2
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        base.lr = 0.5
+
+
 def test_solved_count_counts_runs_and_pairs():
-    runs = [
-        train_until_solved(
-            _constant_task(ok),
-            "rnn",
-            seed=0,
-            hidden_size=3,
-            batch_size=16,
-            stop_after=100,
-            max_sequences=200,
-            log_every=64,
-            test_n=32,
-            device="cpu",
-        )
-        for ok in (True, False, True)
-    ]
+    settings = LagSettings(hidden_size=3, batch_size=16, stop_after=100, max_sequences=200, log_every=64, test_n=32)
+    runs = [train_until_solved(_constant_task(ok), "rnn", settings, seed=0, device="cpu") for ok in (True, False, True)]
     assert solved_count(runs) == 2 and solved_count([run for _, run in runs]) == 2
 
 
