@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..data.vocab import PAD_ID
 from ._core import Exercise, register
 
 # ---------------------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ register(
 # 04c: sequence -> sequence. Accuracy over real steps only, ignoring the padding.
 
 
-def _masked_accuracy(predictions, targets, pad_id=0):
+def _masked_accuracy(predictions, targets, pad_id=PAD_ID):
     """Fraction of non-pad target steps where predictions (T, B) equal targets (T, B)."""
     mask = targets != pad_id
     return float((predictions[mask] == targets[mask]).mean())
@@ -99,8 +100,8 @@ register(
         reference=_masked_accuracy,
         cases=_masked_accuracy_cases,
         wrong_answers=(
-            lambda p, t, pad_id=0: float((p == t).mean()),  # pads count as right
-            lambda p, t, pad_id=0: float((p == t).all(0).mean()),
+            lambda p, t, pad_id=PAD_ID: float((p == t).mean()),  # pads count as right
+            lambda p, t, pad_id=PAD_ID: float((p == t).all(0).mean()),
         ),  # whole sequences
         hint="build a mask of the real steps (targets != pad_id) and average only there",
     )
