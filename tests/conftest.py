@@ -7,26 +7,23 @@ precision, so every test runs with TF32 off; ``test_parity.py`` states what chan
 
 Importing PyTorch's own test samples (``torch.testing._internal.common_modules``, used by the
 ``test_module_db.py`` files) freezes ``torch.backends``' flags for the rest of the process; the
-fixture sets them inside torch's context that permits it, so the order of the tests does not matter.
+fixture runs every test inside torch's context that permits setting them, so the order of the tests
+does not matter.
 """
 
 import pytest
 import torch
 
-# torch.backends.__allow_nonbracketed_mutation, a context manager; getattr, since the name is mangled
-# inside a function body otherwise.
+# torch.backends.__allow_nonbracketed_mutation, a context manager (getattr: the name would be mangled).
 _allow_mutation = getattr(torch.backends, "__allow_nonbracketed_mutation")
-
-
-def _set_tf32(matmul, cudnn):
-    with _allow_mutation():
-        torch.backends.cuda.matmul.allow_tf32 = matmul
-        torch.backends.cudnn.allow_tf32 = cudnn
 
 
 @pytest.fixture(autouse=True)
 def _full_float32_precision():
-    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    _set_tf32(False, False)
-    yield
-    _set_tf32(*saved)
+    # Inside the context, code under test (set_seed sets cuDNN's deterministic flag) may set flags too.
+    with _allow_mutation():
+        saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        yield
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved

@@ -40,7 +40,7 @@ def _check_bool(name: str, value: object) -> None:
 class RecurrentBase(nn.Module):
     """A stack of recurrent layers with ``torch.nn``'s constructor, parameter names, init and contract.
 
-    Subclasses set ``_gate_count`` (rows of ``weight_ih`` per hidden unit), ``_state_names``, and implement
+    Subclasses set ``_gate_count`` (rows of ``W_ih`` per hidden unit), ``_state_names``, and implement
     ``_fused_kernel`` and ``_layer_forward`` for one layer in one direction.
     Parameters are ``weight_ih_l{k}`` (gates*H, D or H*num_directions), ``weight_hh_l{k}``
     (gates*H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (gates*H,), with ``_reverse`` for the backward
@@ -133,11 +133,11 @@ class RecurrentBase(nn.Module):
 
     def _layer_weights(self, layer: int, direction: int) -> tuple[Tensor | None, ...]:
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-        weight_ih = getattr(self, "weight_ih" + suffix)
-        weight_hh = getattr(self, "weight_hh" + suffix)
+        W_ih = getattr(self, "weight_ih" + suffix)
+        W_hh = getattr(self, "weight_hh" + suffix)
         if not self.bias:
-            return weight_ih, weight_hh, None, None
-        return weight_ih, weight_hh, getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix)
+            return W_ih, W_hh, None, None
+        return W_ih, W_hh, getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix)
 
     def _state_sizes(self) -> tuple[int, ...]:
         """The last dimension of each state: (H,) for h; the LSTM's (P or H, H) for (h, c)."""
@@ -242,7 +242,7 @@ class RecurrentBase(nn.Module):
         """The ``torch._VF`` function that runs the whole stack (``torch._VF.lstm`` etc.)."""
         raise NotImplementedError
 
-    def _layer_forward(self, x, state, weight_ih, weight_hh, bias_ih, bias_hh, *extra):
+    def _layer_forward(self, x, state, W_ih, W_hh, b_ih, b_hh, *extra):
         """One layer, one direction: x (T, B, D), state tuple of (B, H) -> (output (T, B, H), final states)."""
         raise NotImplementedError
 

@@ -23,19 +23,19 @@ _NONLINEARITIES = ("tanh", "relu")
 
 
 def input_and_weight_grads(
-    d_pre: Tensor, x: Tensor, h0: Tensor, output: Tensor, weight_ih: Tensor, need_dx: bool, has_bias: bool
+    d_pre: Tensor, x: Tensor, h0: Tensor, output: Tensor, W_ih: Tensor, need_dx: bool, has_bias: bool
 ) -> tuple[Tensor | None, Tensor, Tensor, Tensor | None]:
     """After a hand-written backward loop: dx, dW_ih, dW_hh and db from the pre-activations' gradients.
 
     d_pre (T, B, G*H): dL/d(W_ih x_t + b + W_hh h_{t-1}) at every step (G gates: 4 for the LSTM, 1 for
-    the RNN); x (T, B, D); h0 (B, H); output (T, B, H) (h_1..h_T); weight_ih (G*H, D).
+    the RNN); x (T, B, D); h0 (B, H); output (T, B, H) (h_1..h_T); W_ih (G*H, D).
     Each is one matrix product over all T·B rows.
     """
     T, B, D = x.shape
     H = h0.shape[-1]
     G = d_pre.shape[-1]
     d_pre_2d = d_pre.view(T * B, G)
-    dx = (d_pre_2d @ weight_ih).view(T, B, D) if need_dx else None
+    dx = (d_pre_2d @ W_ih).view(T, B, D) if need_dx else None
     d_weight_ih = d_pre_2d.T @ x.reshape(T * B, D)
     # Σ_t d_pre_t^T h_{t-1}, with h_0 apart so that no (T, B, H) copy is needed
     d_weight_hh = d_pre[0].T @ h0
@@ -54,15 +54,15 @@ class _RNNLayer(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, h0, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity):
+    def forward(ctx, x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity):
         T, B, D = x.shape
         H = h0.shape[-1]
         # W_ih x_t + b for every t in one matmul: (T*B, H) -> (T, B, H); the loop adds W_hh h_{t-1}
-        if bias_ih is None:
-            output = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, H)
+        if b_ih is None:
+            output = (x.reshape(T * B, D) @ W_ih.T).view(T, B, H)
         else:
-            output = torch.addmm(bias_ih + bias_hh, x.reshape(T * B, D), weight_ih.T).view(T, B, H)
-        weight_hh_T = weight_hh.T.contiguous()  # (H, H), a faster layout for h @ W_hh^T
+            output = torch.addmm(b_ih + b_hh, x.reshape(T * B, D), W_ih.T).view(T, B, H)
+        weight_hh_T = W_hh.T.contiguous()  # (H, H), a faster layout for h @ W_hh^T
         h = h0
         for h_t in output.unbind(0):  # each step overwrites its pre-activation with h_t
             h_t.addmm_(h, weight_hh_T)  # W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
@@ -71,14 +71,14 @@ class _RNNLayer(torch.autograd.Function):
             else:
                 h_t.clamp_(min=0)  # ReLU
             h = h_t
-        ctx.save_for_backward(x, h0, weight_ih, weight_hh, output)
-        ctx.has_bias, ctx.nonlinearity = bias_ih is not None, nonlinearity
+        ctx.save_for_backward(x, h0, W_ih, W_hh, output)
+        ctx.has_bias, ctx.nonlinearity = b_ih is not None, nonlinearity
         return output, output[T - 1].clone()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_h_n):
-        x, h0, weight_ih, weight_hh, output = ctx.saved_tensors
+        x, h0, W_ih, W_hh, output = ctx.saved_tensors
         T = x.shape[0]
         # ∂h_t/∂(pre-activation), every t at once: 1 - h_t² for tanh, [h_t > 0] for ReLU
         local = 1 - output * output if ctx.nonlinearity == "tanh" else (output > 0).to(output.dtype)
@@ -88,9 +88,9 @@ class _RNNLayer(torch.autograd.Function):
         for t in range(T - 1, -1, -1):
             torch.mul(dh, local[t], out=d_pre[t])
             # dL/dh_{t-1} = d_output[t-1] + d_pre_t W_hh (for t = 0: dL/dh_0)
-            dh = d_pre[t] @ weight_hh if t == 0 else torch.addmm(d_output_prev[t], d_pre[t], weight_hh)
+            dh = d_pre[t] @ W_hh if t == 0 else torch.addmm(d_output_prev[t], d_pre[t], W_hh)
         dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
-            d_pre, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias
+            d_pre, x, h0, output, W_ih, ctx.needs_input_grad[0], ctx.has_bias
         )
         return dx, dh, d_weight_ih, d_weight_hh, d_bias, d_bias, None
 
@@ -98,17 +98,17 @@ class _RNNLayer(torch.autograd.Function):
 def rnn_forward(
     x: Tensor,
     h0: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
     nonlinearity: str = "tanh",
 ) -> tuple[Tensor, Tensor]:
     """``lstmlib.torch.rnn_forward`` with a hand-written backward: x (T, B, D), h0 (B, H) ->
     (output (T, B, H), h_n (B, H))."""
     if nonlinearity not in _NONLINEARITIES:
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
-    return _RNNLayer.apply(x, h0, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity)
+    return _RNNLayer.apply(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity)
 
 
 # ------------------------------------------------------------------------------------------------ LSTM
@@ -116,15 +116,15 @@ class _LSTMLayer(torch.autograd.Function):
     """One LSTM layer over a whole sequence: forward by (1)-(5) (``lstm_step``), backward through time by hand."""
 
     @staticmethod
-    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh):
+    def forward(ctx, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
         T, B, D = x.shape
         H = h0.shape[-1]
         # W_ih x_t + b for every t in one matmul: (T*B, 4H) -> (T, B, 4H); the loop adds W_hh h_{t-1}
-        if bias_ih is None:
-            gates = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, 4 * H)
+        if b_ih is None:
+            gates = (x.reshape(T * B, D) @ W_ih.T).view(T, B, 4 * H)
         else:
-            gates = torch.addmm(bias_ih + bias_hh, x.reshape(T * B, D), weight_ih.T).view(T, B, 4 * H)
-        weight_hh_T = weight_hh.T.contiguous()  # (H, 4H), a faster layout for h @ W_hh^T
+            gates = torch.addmm(b_ih + b_hh, x.reshape(T * B, D), W_ih.T).view(T, B, 4 * H)
+        weight_hh_T = W_hh.T.contiguous()  # (H, 4H), a faster layout for h @ W_hh^T
         acts = torch.empty_like(gates)  # i, f, C̃, o at every step
         cs = x.new_empty(T + 1, B, H)  # C_0 ... C_T
         tanh_cs = x.new_empty(T, B, H)
@@ -155,14 +155,14 @@ class _LSTMLayer(torch.autograd.Function):
             torch.tanh(c, out=tanh_c)
             torch.mul(o_t, tanh_c, out=h_t)  # (5)
             h = h_t
-        ctx.save_for_backward(x, h0, weight_ih, weight_hh, output, cs, acts, tanh_cs)
-        ctx.has_bias = bias_ih is not None
+        ctx.save_for_backward(x, h0, W_ih, W_hh, output, cs, acts, tanh_cs)
+        ctx.has_bias = b_ih is not None
         return output, output[T - 1].clone(), cs[T].clone()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_h_n, d_c_n):
-        x, h0, weight_ih, weight_hh, output, cs, acts, tanh_c = ctx.saved_tensors
+        x, h0, W_ih, W_hh, output, cs, acts, tanh_c = ctx.saved_tensors
         T, B, D = x.shape
         H = h0.shape[-1]
         i, f, g, o = acts[..., :H], acts[..., H : 2 * H], acts[..., 2 * H : 3 * H], acts[..., 3 * H :]
@@ -182,9 +182,9 @@ class _LSTMLayer(torch.autograd.Function):
             torch.mul(torch.cat([dc, dc, dc, dh], -1), local_t, out=d_gates_t)
             dc_next = dc * f_t
             # dL/dh_{t-1} = d_output[t-1] + dgates_t W_hh (for t = 0: dL/dh_0)
-            dh = d_gates_t @ weight_hh if t == 0 else torch.addmm(d_output_prev[t], d_gates_t, weight_hh)
+            dh = d_gates_t @ W_hh if t == 0 else torch.addmm(d_output_prev[t], d_gates_t, W_hh)
         dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
-            d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias
+            d_gates, x, h0, output, W_ih, ctx.needs_input_grad[0], ctx.has_bias
         )
         return dx, dh, dc_next, d_weight_ih, d_weight_hh, d_bias, d_bias
 
@@ -197,15 +197,15 @@ class _LSTMProjectedLayer(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr):
+    def forward(ctx, x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr):
         T, B, D = x.shape
         H, P = c0.shape[-1], h0.shape[-1]
-        if bias_ih is None:
-            gates = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, 4 * H)
+        if b_ih is None:
+            gates = (x.reshape(T * B, D) @ W_ih.T).view(T, B, 4 * H)
         else:
-            gates = torch.addmm(bias_ih + bias_hh, x.reshape(T * B, D), weight_ih.T).view(T, B, 4 * H)
-        weight_hh_T = weight_hh.T.contiguous()  # (P, 4H)
-        weight_hr_T = weight_hr.T.contiguous()  # (H, P)
+            gates = torch.addmm(b_ih + b_hh, x.reshape(T * B, D), W_ih.T).view(T, B, 4 * H)
+        weight_hh_T = W_hh.T.contiguous()  # (P, 4H)
+        weight_hr_T = W_hr.T.contiguous()  # (H, P)
         acts = torch.empty_like(gates)  # i, f, C̃, o at every step
         cs = x.new_empty(T + 1, B, H)  # C_0 ... C_T
         tanh_cs = x.new_empty(T, B, H)
@@ -237,14 +237,14 @@ class _LSTMProjectedLayer(torch.autograd.Function):
             torch.mul(o_t, tanh_c, out=r_t)  # (5), before the projection
             torch.mm(r_t, weight_hr_T, out=h_t)  # h_t = W_hr r_t, (B, P)
             h = h_t
-        ctx.save_for_backward(x, h0, weight_ih, weight_hh, weight_hr, output, cs, acts, tanh_cs, rs)
-        ctx.has_bias = bias_ih is not None
+        ctx.save_for_backward(x, h0, W_ih, W_hh, W_hr, output, cs, acts, tanh_cs, rs)
+        ctx.has_bias = b_ih is not None
         return output, output[T - 1].clone(), cs[T].clone()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_h_n, d_c_n):
-        x, h0, weight_ih, weight_hh, weight_hr, output, cs, acts, tanh_c, rs = ctx.saved_tensors
+        x, h0, W_ih, W_hh, W_hr, output, cs, acts, tanh_c, rs = ctx.saved_tensors
         T, B, _ = x.shape
         H, P = cs.shape[-1], h0.shape[-1]
         i, f, g, o = acts[..., :H], acts[..., H : 2 * H], acts[..., 2 * H : 3 * H], acts[..., 3 * H :]
@@ -259,13 +259,13 @@ class _LSTMProjectedLayer(torch.autograd.Function):
         d_output_prev = [None] + list(d_output[:-1].unbind(0))
         for t in range(T - 1, -1, -1):
             d_hs[t] = dh
-            dr = dh @ weight_hr  # dL/dr_t, (B, H)
+            dr = dh @ W_hr  # dL/dr_t, (B, H)
             dc = torch.addcmul(dc_next, dr, dr_to_dc[t])
             torch.mul(torch.cat([dc, dc, dc, dr], -1), local[t], out=d_gates[t])
             dc_next = dc * f[t]
-            dh = d_gates[t] @ weight_hh if t == 0 else torch.addmm(d_output_prev[t], d_gates[t], weight_hh)
+            dh = d_gates[t] @ W_hh if t == 0 else torch.addmm(d_output_prev[t], d_gates[t], W_hh)
         dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
-            d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias
+            d_gates, x, h0, output, W_ih, ctx.needs_input_grad[0], ctx.has_bias
         )
         d_weight_hr = d_hs.reshape(T * B, P).T @ rs.reshape(T * B, H)  # Σ_t dh_t^T r_t, (P, H)
         return dx, dh, dc_next, d_weight_ih, d_weight_hh, d_bias, d_bias, d_weight_hr
@@ -275,21 +275,21 @@ def lstm_forward(
     x: Tensor,
     h0: Tensor,
     c0: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
-    weight_hr: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    W_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """``lstmlib.torch.lstm_forward`` with a hand-written backward: x (T, B, D), h0, c0 (B, H) ->
     (output (T, B, H), h_n, c_n (B, H)).
 
-    With a projection (``weight_hr`` (P, H), torch.nn's ``proj_size``), h0 and h_n are (B, P) and the
+    With a projection (``W_hr`` (P, H), torch.nn's ``proj_size``), h0 and h_n are (B, P) and the
     output (T, B, P).
     """
-    if weight_hr is not None:
-        return _LSTMProjectedLayer.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr)
-    return _LSTMLayer.apply(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
+    if W_hr is not None:
+        return _LSTMProjectedLayer.apply(x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr)
+    return _LSTMLayer.apply(x, h0, c0, W_ih, W_hh, b_ih, b_hh)
 
 
 # ------------------------------------------------------------------------------------------------ GRU
@@ -306,21 +306,21 @@ def _gru_cell(x_gates, h_gates, h_prev):
 def gru_forward(
     x: Tensor,
     h0: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """``lstmlib.torch.gru_forward`` with W_ih x_t + b_ih for all t in one matmul (autograd does the
     backward): x (T, B, D), h0 (B, H) -> (output (T, B, H), h_n (B, H))."""
     T, B, D = x.shape
-    x_gates = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, -1)  # (T, B, 3H)
-    if bias_ih is not None:
-        x_gates = x_gates + bias_ih
+    x_gates = (x.reshape(T * B, D) @ W_ih.T).view(T, B, -1)  # (T, B, 3H)
+    if b_ih is not None:
+        x_gates = x_gates + b_ih
     h = h0
     outputs = []
     for t in range(T):
-        h_gates = h @ weight_hh.T if bias_hh is None else torch.addmm(bias_hh, h, weight_hh.T)  # (B, 3H)
+        h_gates = h @ W_hh.T if b_hh is None else torch.addmm(b_hh, h, W_hh.T)  # (B, 3H)
         h = _gru_cell(x_gates[t], h_gates, h)
         outputs.append(h)
     return torch.stack(outputs), h
@@ -331,15 +331,15 @@ class _PeepholeLSTMLayer(torch.autograd.Function):
     """One peephole LSTM layer over a sequence: forward by ``peephole_lstm_step``'s (1p)-(5), backward by hand."""
 
     @staticmethod
-    def forward(ctx, x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih, bias_hh):
+    def forward(ctx, x, h0, c0, W_ih, W_hh, W_ch, b_ih, b_hh):
         T, B, D = x.shape
         H = h0.shape[-1]
         # W_ih x_t + b for every t in one matmul; the loop adds W_hh h_{t-1}
-        gates = (x.reshape(T * B, D) @ weight_ih.T).view(T, B, 4 * H)  # (T, B, 4H)
-        if bias_ih is not None:
-            gates = gates + (bias_ih + bias_hh)
-        p_i, p_f, p_o = weight_ch[:H], weight_ch[H : 2 * H], weight_ch[2 * H :]
-        weight_hh_T = weight_hh.T.contiguous()  # (H, 4H)
+        gates = (x.reshape(T * B, D) @ W_ih.T).view(T, B, 4 * H)  # (T, B, 4H)
+        if b_ih is not None:
+            gates = gates + (b_ih + b_hh)
+        p_i, p_f, p_o = W_ch[:H], W_ch[H : 2 * H], W_ch[2 * H :]
+        weight_hh_T = W_hh.T.contiguous()  # (H, 4H)
         acts = torch.empty_like(gates)  # i, f, C̃, o at every step
         cs = x.new_empty(T + 1, B, H)  # C_0 ... C_T
         tanh_cs = x.new_empty(T, B, H)
@@ -358,17 +358,17 @@ class _PeepholeLSTMLayer(torch.autograd.Function):
             torch.tanh(cs[t + 1], out=tanh_cs[t])
             torch.mul(o, tanh_cs[t], out=output[t])  # (5)
             h = output[t]
-        ctx.save_for_backward(x, h0, weight_ih, weight_hh, weight_ch, output, cs, acts, tanh_cs)
-        ctx.has_bias = bias_ih is not None
+        ctx.save_for_backward(x, h0, W_ih, W_hh, W_ch, output, cs, acts, tanh_cs)
+        ctx.has_bias = b_ih is not None
         return output, output[T - 1].clone(), cs[T].clone()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_h_n, d_c_n):
-        x, h0, weight_ih, weight_hh, weight_ch, output, cs, acts, tanh_c = ctx.saved_tensors
+        x, h0, W_ih, W_hh, W_ch, output, cs, acts, tanh_c = ctx.saved_tensors
         T = x.shape[0]
         H = h0.shape[-1]
-        p_i, p_f, p_o = weight_ch[:H], weight_ch[H : 2 * H], weight_ch[2 * H :]
+        p_i, p_f, p_o = W_ch[:H], W_ch[H : 2 * H], W_ch[2 * H :]
         i, f, g, o = acts[..., :H], acts[..., H : 2 * H], acts[..., 2 * H : 3 * H], acts[..., 3 * H :]
         # local derivatives, every t at once: σ' for i, f, o and tanh' for C̃, times what they multiply
         d_i_local = i * (1 - i) * g  # ∂C_t/∂z_i
@@ -386,9 +386,9 @@ class _PeepholeLSTMLayer(torch.autograd.Function):
             dz_f = dc * d_f_local[t]
             torch.cat([dz_i, dz_f, dc * d_g_local[t], dz_o], -1, out=d_gates[t])
             dc_next = dc * f[t] + dz_i * p_i + dz_f * p_f  # C_{t-1} feeds C_t, i_t and f_t
-            dh_next = d_gates[t] @ weight_hh
+            dh_next = d_gates[t] @ W_hh
         dx, d_weight_ih, d_weight_hh, d_bias = input_and_weight_grads(
-            d_gates, x, h0, output, weight_ih, ctx.needs_input_grad[0], ctx.has_bias
+            d_gates, x, h0, output, W_ih, ctx.needs_input_grad[0], ctx.has_bias
         )
         d_weight_ch = torch.cat(
             [
@@ -404,12 +404,12 @@ def peephole_lstm_forward(
     x: Tensor,
     h0: Tensor,
     c0: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    weight_ch: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    W_ch: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """``lstmlib.torch.variants.peephole_lstm_forward`` with a hand-written backward: x (T, B, D),
     h0, c0 (B, H) -> (output (T, B, H), h_n, c_n (B, H))."""
-    return _PeepholeLSTMLayer.apply(x, h0, c0, weight_ih, weight_hh, weight_ch, bias_ih, bias_hh)
+    return _PeepholeLSTMLayer.apply(x, h0, c0, W_ih, W_hh, W_ch, b_ih, b_hh)

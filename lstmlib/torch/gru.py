@@ -23,25 +23,25 @@ Tensor = torch.Tensor
 def gru_step(
     x: Tensor,
     h_prev: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
 ) -> Tensor:
     """One GRU step, equations (G1)-(G4).
 
     Args:
-        x: (B, D); h_prev: (B, H); weight_ih: (3H, D); weight_hh: (3H, H); bias_ih, bias_hh: (3H,) or None.
+        x: (B, D); h_prev: (B, H); W_ih: (3H, D); W_hh: (3H, H); b_ih, b_hh: (3H,) or None.
         Gates stacked r, z, n.
 
     Returns:
         h: (B, H) the new state h_t.
     """
-    x_gates = x @ weight_ih.T  # W_ir x_t, W_iz x_t, W_in x_t, (B, 3H)
-    h_gates = h_prev @ weight_hh.T  # W_hr h_{t-1}, W_hz h_{t-1}, W_hn h_{t-1}, (B, 3H)
-    if bias_ih is not None:
-        x_gates = x_gates + bias_ih
-        h_gates = h_gates + bias_hh
+    x_gates = x @ W_ih.T  # W_ir x_t, W_iz x_t, W_in x_t, (B, 3H)
+    h_gates = h_prev @ W_hh.T  # W_hr h_{t-1}, W_hz h_{t-1}, W_hn h_{t-1}, (B, 3H)
+    if b_ih is not None:
+        x_gates = x_gates + b_ih
+        h_gates = h_gates + b_hh
     x_r, x_z, x_n = x_gates.chunk(3, dim=-1)
     h_r, h_z, h_n = h_gates.chunk(3, dim=-1)
     r = torch.sigmoid(x_r + h_r)  # (G1) reset gate   r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
@@ -53,10 +53,10 @@ def gru_step(
 def gru_forward(
     x: Tensor,
     h0: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """One GRU layer over a sequence: ``gru_step``, (G1)-(G4), at every step; autograd differentiates it.
 
@@ -69,7 +69,7 @@ def gru_forward(
     h = h0
     outputs = []
     for x_t in x:  # t = 1, ..., T
-        h = gru_step(x_t, h, weight_ih, weight_hh, bias_ih, bias_hh)
+        h = gru_step(x_t, h, W_ih, W_hh, b_ih, b_hh)
         outputs.append(h)
     return torch.stack(outputs), h
 
@@ -121,7 +121,7 @@ class GRU(RecurrentBase):
     def _fused_kernel(self):
         return torch._VF.gru
 
-    def _layer_forward(self, x, state, weight_ih, weight_hh, bias_ih, bias_hh):
+    def _layer_forward(self, x, state, W_ih, W_hh, b_ih, b_hh):
         forward = _fast.gru_forward if self.fast else gru_forward
-        output, h_n = forward(x, state[0], weight_ih, weight_hh, bias_ih, bias_hh)
+        output, h_n = forward(x, state[0], W_ih, W_hh, b_ih, b_hh)
         return output, (h_n,)

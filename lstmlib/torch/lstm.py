@@ -31,26 +31,26 @@ def lstm_step(
     x: Tensor,
     h_prev: Tensor,
     c_prev: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
-    weight_hr: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    W_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """One LSTM step, equations (1)-(5) with (3a); autograd differentiates it.
 
     Args:
         x: (B, D) input x_t.
         h_prev: (B, H) state h_{t-1} ((B, P) with a projection); c_prev: (B, H) cell C_{t-1}.
-        weight_ih: (4H, D); weight_hh: (4H, H) ((4H, P)); bias_ih, bias_hh: (4H,) or None. Gates i, f, g, o.
-        weight_hr: (P, H) projection (``torch.nn.LSTM``'s ``proj_size``), or None.
+        W_ih: (4H, D); W_hh: (4H, H) ((4H, P)); b_ih, b_hh: (4H,) or None. Gates i, f, g, o.
+        W_hr: (P, H) projection (``torch.nn.LSTM``'s ``proj_size``), or None.
 
     Returns:
         h: (B, H) (or (B, P)) the new state h_t; c: (B, H) the new cell C_t.
     """
-    gates = x @ weight_ih.T + h_prev @ weight_hh.T  # W·[h_{t-1}, x_t] for all four gates, (B, 4H)
-    if bias_ih is not None:
-        gates = gates + bias_ih + bias_hh
+    gates = x @ W_ih.T + h_prev @ W_hh.T  # W·[h_{t-1}, x_t] for all four gates, (B, 4H)
+    if b_ih is not None:
+        gates = gates + b_ih + b_hh
     a_i, a_f, a_g, a_o = gates.chunk(4, dim=-1)  # the gates' pre-activations, stacked i, f, g, o
     f = torch.sigmoid(a_f)  # (1) forget gate      f_t = σ(W_f·[h_{t-1}, x_t] + b_f)
     i = torch.sigmoid(a_i)  # (2) input gate       i_t = σ(W_i·[h_{t-1}, x_t] + b_i)
@@ -58,8 +58,8 @@ def lstm_step(
     o = torch.sigmoid(a_o)  # (4) output gate      o_t = σ(W_o·[h_{t-1}, x_t] + b_o)
     c = f * c_prev + i * candidate  # (3a) cell    C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
     h = o * torch.tanh(c)  # (5) hidden state      h_t = o_t ⊙ tanh(C_t)
-    if weight_hr is not None:
-        h = h @ weight_hr.T  # projection (torch.nn's proj_size): h_t = W_hr (o_t ⊙ tanh(C_t))
+    if W_hr is not None:
+        h = h @ W_hr.T  # projection (torch.nn's proj_size): h_t = W_hr (o_t ⊙ tanh(C_t))
     return h, c
 
 
@@ -67,11 +67,11 @@ def lstm_forward(
     x: Tensor,
     h0: Tensor,
     c0: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
-    weight_hr: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    W_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """One LSTM layer over a sequence: ``lstm_step``, (1)-(5), at every step; autograd differentiates it.
 
@@ -84,7 +84,7 @@ def lstm_forward(
     h, c = h0, c0
     outputs = []
     for x_t in x:  # t = 1, ..., T
-        h, c = lstm_step(x_t, h, c, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr)
+        h, c = lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh, W_hr)
         outputs.append(h)
     return torch.stack(outputs), h, c
 
@@ -157,7 +157,7 @@ class LSTM(RecurrentBase):
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
         return (*weights, getattr(self, "weight_hr" + suffix))
 
-    def _layer_forward(self, x, state, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr=None):
+    def _layer_forward(self, x, state, W_ih, W_hh, b_ih, b_hh, W_hr=None):
         forward = _fast.lstm_forward if self.fast else lstm_forward
-        output, h_n, c_n = forward(x, state[0], state[1], weight_ih, weight_hh, bias_ih, bias_hh, weight_hr)
+        output, h_n, c_n = forward(x, state[0], state[1], W_ih, W_hh, b_ih, b_hh, W_hr)
         return output, (h_n, c_n)

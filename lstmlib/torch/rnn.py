@@ -29,36 +29,36 @@ def _check_nonlinearity(nonlinearity: object) -> None:
 def rnn_step(
     x: Tensor,
     h_prev: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
     nonlinearity: str = "tanh",
 ) -> Tensor:
     """One RNN step, equation (R1): h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
 
     Args:
         x: (B, D) input x_t; h_prev: (B, H) state h_{t-1}.
-        weight_ih: (H, D); weight_hh: (H, H); bias_ih, bias_hh: (H,) or None.
+        W_ih: (H, D); W_hh: (H, H); b_ih, b_hh: (H,) or None.
         nonlinearity: "tanh" (the course's) or "relu".
 
     Returns:
         h: (B, H) the new state h_t.
     """
     _check_nonlinearity(nonlinearity)
-    pre_activation = x @ weight_ih.T + h_prev @ weight_hh.T
-    if bias_ih is not None:
-        pre_activation = pre_activation + bias_ih + bias_hh
+    pre_activation = x @ W_ih.T + h_prev @ W_hh.T
+    if b_ih is not None:
+        pre_activation = pre_activation + b_ih + b_hh
     return _NONLINEARITIES[nonlinearity](pre_activation)  # (R1) h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
 
 
 def rnn_forward(
     x: Tensor,
     h0: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
     nonlinearity: str = "tanh",
 ) -> tuple[Tensor, Tensor]:
     """One RNN layer over a sequence: ``rnn_step``, equation (R1), at every step; autograd differentiates it.
@@ -72,7 +72,7 @@ def rnn_forward(
     h = h0
     outputs = []
     for x_t in x:  # t = 1, ..., T
-        h = rnn_step(x_t, h, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity)
+        h = rnn_step(x_t, h, W_ih, W_hh, b_ih, b_hh, nonlinearity)
         outputs.append(h)
     return torch.stack(outputs), h
 
@@ -135,7 +135,7 @@ class RNN(RecurrentBase):
     def _fused_kernel(self):
         return torch._VF.rnn_tanh if self.nonlinearity == "tanh" else torch._VF.rnn_relu
 
-    def _layer_forward(self, x, state, weight_ih, weight_hh, bias_ih, bias_hh):
+    def _layer_forward(self, x, state, W_ih, W_hh, b_ih, b_hh):
         forward = _fast.rnn_forward if self.fast else rnn_forward
-        output, h_n = forward(x, state[0], weight_ih, weight_hh, bias_ih, bias_hh, self.nonlinearity)
+        output, h_n = forward(x, state[0], W_ih, W_hh, b_ih, b_hh, self.nonlinearity)
         return output, (h_n,)

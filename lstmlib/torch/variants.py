@@ -38,11 +38,11 @@ def peephole_lstm_step(
     x: Tensor,
     h_prev: Tensor,
     c_prev: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    weight_ch: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    W_ch: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """One peephole LSTM step, equations (1p), (2p), (3), (3a), (4p), (5); autograd differentiates it
     (``peephole_lstm_forward`` loops over it; ``_fast.peephole_lstm_forward`` is tested against it).
@@ -50,17 +50,17 @@ def peephole_lstm_step(
     Args:
         x: (B, D) input x_t.
         h_prev, c_prev: (B, H) states h_{t-1}, C_{t-1}.
-        weight_ih: (4H, D); weight_hh: (4H, H); bias_ih, bias_hh: (4H,) or None; gates i, f, g, o.
-        weight_ch: (3H,) peephole weights p_i, p_f, p_o.
+        W_ih: (4H, D); W_hh: (4H, H); b_ih, b_hh: (4H,) or None; gates i, f, g, o.
+        W_ch: (3H,) peephole weights p_i, p_f, p_o.
 
     Returns:
         h, c: (B, H) the new states h_t, C_t.
     """
     H = h_prev.shape[-1]
-    gates = x @ weight_ih.T + h_prev @ weight_hh.T  # W·[h_{t-1}, x_t], (B, 4H)
-    if bias_ih is not None:
-        gates = gates + bias_ih + bias_hh
-    p_i, p_f, p_o = weight_ch[:H], weight_ch[H : 2 * H], weight_ch[2 * H :]
+    gates = x @ W_ih.T + h_prev @ W_hh.T  # W·[h_{t-1}, x_t], (B, 4H)
+    if b_ih is not None:
+        gates = gates + b_ih + b_hh
+    p_i, p_f, p_o = W_ch[:H], W_ch[H : 2 * H], W_ch[2 * H :]
     i = torch.sigmoid(gates[:, :H] + p_i * c_prev)  # (2p) input gate
     f = torch.sigmoid(gates[:, H : 2 * H] + p_f * c_prev)  # (1p) forget gate
     g = torch.tanh(gates[:, 2 * H : 3 * H])  # (3) candidate cell
@@ -74,11 +74,11 @@ def peephole_lstm_forward(
     x: Tensor,
     h0: Tensor,
     c0: Tensor,
-    weight_ih: Tensor,
-    weight_hh: Tensor,
-    weight_ch: Tensor,
-    bias_ih: Tensor | None = None,
-    bias_hh: Tensor | None = None,
+    W_ih: Tensor,
+    W_hh: Tensor,
+    W_ch: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """One peephole LSTM layer over a sequence: ``peephole_lstm_step``, (1p)-(5), at every step; autograd
     differentiates it (``_fast.peephole_lstm_forward`` is the same with a hand-written backward).
@@ -92,7 +92,7 @@ def peephole_lstm_forward(
     h, c = h0, c0
     outputs = []
     for x_t in x:  # t = 1, ..., T
-        h, c = peephole_lstm_step(x_t, h, c, weight_ih, weight_hh, weight_ch, bias_ih, bias_hh)
+        h, c = peephole_lstm_step(x_t, h, c, W_ih, W_hh, W_ch, b_ih, b_hh)
         outputs.append(h)
     return torch.stack(outputs), h, c
 
@@ -171,9 +171,9 @@ class PeepholeLSTM(RecurrentBase):
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
         return (*super()._layer_weights(layer, direction), getattr(self, "weight_ch" + suffix))
 
-    def _layer_forward(self, x, state, weight_ih, weight_hh, bias_ih, bias_hh, weight_ch):
+    def _layer_forward(self, x, state, W_ih, W_hh, b_ih, b_hh, W_ch):
         forward = _fast.peephole_lstm_forward if self.fast else peephole_lstm_forward
-        output, h_n, c_n = forward(x, state[0], state[1], weight_ih, weight_hh, weight_ch, bias_ih, bias_hh)
+        output, h_n, c_n = forward(x, state[0], state[1], W_ih, W_hh, W_ch, b_ih, b_hh)
         return output, (h_n, c_n)
 
 

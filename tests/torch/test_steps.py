@@ -133,7 +133,7 @@ def test_lstm_step_equations():
     torch.testing.assert_close(h, o * torch.tanh(c), rtol=1e-12, atol=1e-12)  # (5)
     # the projection of torch.nn's proj_size: h_t = W_hr (o_t ⊙ tanh C_t)
     w_hr = torch.randn(2, H, generator=g, dtype=torch.float64)
-    h_proj, c_proj = lstm_step(x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh, weight_hr=w_hr)
+    h_proj, c_proj = lstm_step(x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh, W_hr=w_hr)
     torch.testing.assert_close(h_proj, (o * torch.tanh(c)) @ w_hr.T, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(c_proj, c, rtol=0, atol=0)
 
