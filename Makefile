@@ -62,7 +62,8 @@ book: setup
 # proven the committed outputs are what the current code produces).
 book-noexec: setup
 	@mkdir -p _build
-	sed 's/^  execute_notebooks: force/  execute_notebooks: "off"/' _config.yml > _build/_config_noexec.yml
+	sed -e 's/^  execute_notebooks: force/  execute_notebooks: "off"/' \
+	    -e 's|unique_scripts: book/sphinx_ext|unique_scripts: ../book/sphinx_ext|' _config.yml > _build/_config_noexec.yml
 	$(BIN)/jupyter-book build . -W -n --keep-going --config _build/_config_noexec.yml
 	@test -f _build/html/index.html && test -f _build/html/_static/mathjax/tex-chtml.js
 

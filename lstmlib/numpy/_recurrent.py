@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..seeding import rng as _rng
+from .. import seeding
 from ._validate import Array, as_float_array, check_dtype_argument, check_shape, check_size_argument
-from .layers import _load_into
+from .layers import load_into
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -82,7 +82,7 @@ class RecurrentBase:
         self.nonlinearity = nonlinearity
         self.dtype = check_dtype_argument(dtype)
         self.training = True
-        self._rng = _rng(seed)
+        self._rng = seeding.rng(seed)
         H, R = self.hidden_size, self.proj_size or self.hidden_size
         bound = 1.0 / np.sqrt(H)  # torch.nn's U(-1/√H, 1/√H) for every parameter
         rows = self.gate_count * H
@@ -133,7 +133,7 @@ class RecurrentBase:
 
         Raises ValueError on missing, unexpected or misshapen entries.
         """
-        _load_into(self.params, state)
+        load_into(self.params, state)
 
     # --- checks ---------------------------------------------------------------------------------
     def _check_x(self, x):

@@ -6,9 +6,11 @@ state dicts move between the two unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from ..seeding import rng as _rng
+from .. import seeding
 from ._validate import Array, as_float_array, as_index_array, check_dtype_argument, check_shape, check_size_argument
 
 
@@ -92,7 +94,7 @@ class Linear:
         in_features = check_size_argument("in_features", in_features)
         out_features = check_size_argument("out_features", out_features)
         dtype = check_dtype_argument(dtype)
-        rng = _rng(seed)
+        rng = seeding.rng(seed)
         bound = 1.0 / np.sqrt(in_features)
         self.in_features, self.out_features, self.dtype = in_features, out_features, dtype
         self.params = {
@@ -124,7 +126,7 @@ class Linear:
         return {k: v.copy() for k, v in self.params.items()}
 
     def load_state_dict(self, state) -> None:
-        _load_into(self.params, state)
+        load_into(self.params, state)
 
     __call__ = forward
 
@@ -142,7 +144,7 @@ class Embedding:
         num_embeddings = check_size_argument("num_embeddings", num_embeddings)
         embedding_dim = check_size_argument("embedding_dim", embedding_dim)
         dtype = check_dtype_argument(dtype)
-        rng = _rng(seed)
+        rng = seeding.rng(seed)
         self.num_embeddings, self.embedding_dim, self.dtype = num_embeddings, embedding_dim, dtype
         self.params = {"weight": rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype)}
         self.grads = {}
@@ -166,12 +168,12 @@ class Embedding:
         return {k: v.copy() for k, v in self.params.items()}
 
     def load_state_dict(self, state) -> None:
-        _load_into(self.params, state)
+        load_into(self.params, state)
 
     __call__ = forward
 
 
-def _load_into(params, state):
+def load_into(params: dict[str, Array], state: Mapping) -> None:
     """Copy ``state`` (NumPy arrays or torch tensors) into ``params`` in place, strictly.
 
     Missing keys, extra keys and misshapen entries raise ValueError naming them; values are cast to

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import seeding
 from . import activations
 from ._validate import Array, as_float_array, check_dtype_argument, check_shape
-from .layers import _load_into, _rng, affine_backward, affine_forward
+from .layers import affine_backward, affine_forward, load_into
 
 _ACTIVATIONS = {
     "relu": (activations.relu, lambda dout, z, a: activations.relu_backward(dout, z)),
@@ -40,7 +41,7 @@ class MLP:
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}")
         dtype = check_dtype_argument(dtype)
-        rng = _rng(seed)
+        rng = seeding.rng(seed)
         self.sizes, self.activation, self.dtype = sizes, activation, dtype
         self.params = {}
         for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -88,4 +89,4 @@ class MLP:
         return {k: v.copy() for k, v in self.params.items()}
 
     def load_state_dict(self, state) -> None:
-        _load_into(self.params, state)
+        load_into(self.params, state)
