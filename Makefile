@@ -32,6 +32,11 @@ QUIET  = 2>&1 | { grep -v '^WARNING: Location' || true; }
 export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Python caches each module's bytecode on first import (pip installs with --no-compile, so nothing is
+# compiled up front). Some machines set PYTHONDONTWRITEBYTECODE, which would make every one of the ~50
+# Python processes of `make test` (a kernel per chapter run) compile torch's modules again: about 3 s
+# of CPU each.
+unexport PYTHONDONTWRITEBYTECODE
 # Chapters and tests run single-threaded (two run side by side under nbval), so that floating-point
 # results, and so the committed outputs, are the same in every run. `make bench` sets its own.
 export OMP_NUM_THREADS := 1

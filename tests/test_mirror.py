@@ -77,3 +77,19 @@ def test_classes_agree_on_shared_weights(name):
     np_state, pt_state = (s if isinstance(s, tuple) else (s,) for s in (np_state, pt_state))
     for a, b in zip(np_state, pt_state, strict=True):
         np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_same_attributes(name):
+    """The attributes code reads from a layer (torch.nn's, plus gate_count, has_cell and fast) match."""
+    kwargs = {"num_layers": 2, "bias": False, "batch_first": True, "dropout": 0.25, "bidirectional": True}
+    if name == "LSTM":
+        kwargs["proj_size"] = 2
+    if name == "RNN":
+        kwargs["nonlinearity"] = "relu"
+    pair = getattr(lnp, name)(3, 4, **kwargs), getattr(lt, name)(3, 4, **kwargs)
+    names = ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"]
+    names += ["num_directions", "gate_count", "has_cell", "fast"]
+    names += {"LSTM": ["proj_size"], "RNN": ["nonlinearity"], "GRU": []}[name]
+    for attribute in names:
+        assert getattr(pair[0], attribute) == getattr(pair[1], attribute), attribute

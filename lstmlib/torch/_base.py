@@ -40,8 +40,8 @@ def _check_bool(name: str, value: object) -> None:
 class RecurrentBase(nn.Module):
     """A stack of recurrent layers with ``torch.nn``'s constructor, parameter names, init and contract.
 
-    Subclasses set ``_gate_count`` (rows of ``W_ih`` per hidden unit), ``_state_names``, and implement
-    ``_fused_kernel`` and ``_layer_forward`` for one layer in one direction.
+    Subclasses set ``gate_count`` (rows of ``W_ih`` per hidden unit), ``has_cell`` (True for the LSTM),
+    ``_state_names``, and implement ``_fused_kernel`` and ``_layer_forward`` for one layer in one direction.
     Parameters are ``weight_ih_l{k}`` (gates*H, D or H*num_directions), ``weight_hh_l{k}``
     (gates*H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (gates*H,), with ``_reverse`` for the backward
     direction (and the LSTM's ``weight_hr_l{k}`` (P, H) when ``proj_size`` P > 0), registered in
@@ -49,7 +49,8 @@ class RecurrentBase(nn.Module):
     gives the same weights and a ``state_dict`` moves unchanged.
     """
 
-    _gate_count = 1
+    gate_count = 1
+    has_cell = False
     _state_names: tuple[str, ...] = ("h",)
 
     def __init__(
@@ -94,7 +95,7 @@ class RecurrentBase(nn.Module):
         self.num_directions = 2 if bidirectional else 1
 
         factory = {"device": device, "dtype": dtype}
-        gate_size = self._gate_count * hidden_size
+        gate_size = self.gate_count * hidden_size
         real_hidden = proj_size if proj_size > 0 else hidden_size  # the size of h_t
         self._flat_weights_names = []
         for layer in range(num_layers):

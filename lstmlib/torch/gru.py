@@ -86,7 +86,7 @@ class GRU(RecurrentBase):
     (num_layers*num_directions, B, H); state=h_0 of that shape, zeros when omitted.
     """
 
-    _gate_count = 3
+    gate_count = 3
     _state_names = ("h",)
 
     def __init__(

@@ -110,8 +110,9 @@ class LSTM(RecurrentBase):
     state=(h_0, c_0) of those shapes, zeros when omitted.
     """
 
-    _gate_count = 4
+    gate_count = 4
     _state_names = ("h", "c")
+    has_cell = True
 
     def __init__(
         self,

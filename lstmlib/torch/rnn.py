@@ -93,7 +93,7 @@ class RNN(RecurrentBase):
     (num_layers*num_directions, B, H); state=h_0 of that shape, zeros when omitted.
     """
 
-    _gate_count = 1
+    gate_count = 1
     _state_names = ("h",)
 
     def __init__(

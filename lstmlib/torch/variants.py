@@ -111,8 +111,9 @@ class PeepholeLSTM(RecurrentBase):
     (num_layers*num_directions, B, H); state=(h_0, c_0) of that shape, zeros when omitted.
     """
 
-    _gate_count = 4
+    gate_count = 4
     _state_names = ("h", "c")
+    has_cell = True
 
     def __init__(
         self,
