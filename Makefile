@@ -82,7 +82,7 @@ slow: setup
 # Every chapter, executed in a scratch copy under other random streams: shift 1, and shift 2 as the
 # student edition (solutions stubbed), each on 1 thread. Fails if any raises. Other conditions:
 # `make robust SHIFTS="3 4" THREADS=2`. `make robust-threads` is another thread count (shift 3 on 2
-# threads), not part of `make test`: on 2 cores it adds about 510 s (see scripts/robust.py).
+# threads), not part of `make test`: on 2 cores it adds about 490 s (see scripts/robust.py).
 SHIFTS  ?=
 THREADS ?= 2
 robust: setup

@@ -16,7 +16,7 @@ edition* (solutions stubbed by ``scripts/make_student.py``), which also proves t
 end and that each stubbed exercise reports "not yet solved"; both on 1 thread, two chapters side by
 side. Another thread count is a condition of its own (``make robust-threads``: shift 3 on 2 threads),
 left out of ``make test`` for time: on this 2-core machine a 2-thread chapter cannot share the cores,
-and runs slower than on one thread (chapter 7: 199 s against 151 s, each alone); it takes 510 s.
+and is barely faster than one thread (chapter 7: 175 s against 199 s, each alone); it takes 487 s.
 No more threads run at once than ``--jobs`` (the cores): 2-thread runs one at a time, 1-thread runs two
 side by side. This stands in for other CPUs, torch versions and GPUs; reviewers also try shifts and
 thread counts not named here.
