@@ -47,7 +47,7 @@ def test_clear_errors():
         AutoRegressive(4).fit(np.arange(5.0))
     with pytest.raises(RuntimeError, match="fit"):
         AutoRegressive(1).predict(np.arange(5.0), 2)
-    with pytest.raises(ValueError, match=r"start must be in \[2, 10\); got 1"):
+    with pytest.raises(ValueError, match=r"start must be in \[order, len\(y\)\) = \[2, 10\); got 1"):
         AutoRegressive(2).fit(np.arange(10.0) ** 2).predict(np.arange(10.0), 1)
     with pytest.raises(ValueError, match="orders must not be empty"):
         select_order(np.arange(50.0), 30, 40, orders=[])
