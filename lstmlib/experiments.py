@@ -48,6 +48,13 @@ __all__ = [
     "evaluate_task",
     "input_gradient_norms",
     "fused_adam",
+    "STARTS",
+    "Member",
+    "open_gate_start",
+    "MemberGroup",
+    "GroupRun",
+    "evaluate_group",
+    "train_group",
 ]
 
 
@@ -198,6 +205,7 @@ class SequenceModel(nn.Module):
         every_step: bool = False,
         forget_bias: float | None = None,
         input_bias: float | None = None,
+        nonlinearity: str = "tanh",
     ):
         super().__init__()
         if cell not in ("lstm", "rnn"):
@@ -212,7 +220,7 @@ class SequenceModel(nn.Module):
                     f"forget_bias and input_bias are LSTM gate biases; got forget_bias={forget_bias}, "
                     f"input_bias={input_bias} for cell='rnn'"
                 )
-            self.rnn = RNN(input_size, hidden_size, nonlinearity="tanh")
+            self.rnn = RNN(input_size, hidden_size, nonlinearity=nonlinearity)
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -415,3 +423,317 @@ def input_gradient_norms(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         (grad,) = torch.autograd.grad(last[:, unit].sum(), x, retain_graph=True)
         squared += (grad**2).sum(dim=2)
     return squared.sqrt().flip(0).mean(dim=1).detach()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Many runs as one: seeds, starts and learning rates trained together (lstmlib.torch.seedbatch)
+
+STARTS = {
+    "lstm": ("standard", "open"),  # PyTorch's init; forget gate open (b_f = +5) and input gate shut (b_i = -3)
+    "rnn": ("orthogonal", "identity"),  # tanh RNN with orthogonal W_hh; ReLU RNN with W_hh = I (IRNN)
+}
+
+
+@dataclass(frozen=True)
+class Member:
+    """One training run inside a batched group: its network, start, seed and Adam step size.
+
+    ``cell`` "lstm" or "rnn"; ``start`` one of ``STARTS[cell]``:
+
+    - "standard": ``torch.nn.LSTM``'s init (every weight and bias uniform in ±1/√H, so b_f ≈ 0);
+    - "open": the same, then b_f = +5 and b_i = -3 (``open_gate_start``);
+    - "orthogonal": a tanh RNN, ``torch.nn.RNN``'s init with W_hh a random orthogonal matrix and the biases 0;
+    - "identity": the IRNN of Le et al. (2015): ReLU, W_hh = I, biases 0, W_ih ~ N(0, 0.001²).
+    """
+
+    cell: str
+    start: str
+    seed: int
+    lr: float
+
+    def __post_init__(self):
+        if self.cell not in STARTS:
+            raise ValueError(f"cell must be 'lstm' or 'rnn'; got {self.cell!r}")
+        if self.start not in STARTS[self.cell]:
+            raise ValueError(f"start must be one of {STARTS[self.cell]} for cell={self.cell!r}; got {self.start!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive; got {self.lr!r}")
+
+    @property
+    def model(self) -> str:
+        """The row this run belongs to, e.g. "LSTM, open gate" or "RNN, identity, lr 0.001"."""
+        if self.cell == "lstm":
+            return "LSTM, gate open" if self.start == "open" else "LSTM, standard start"
+        return f"RNN, {self.start}, lr {self.lr:g}"
+
+
+def open_gate_start(lstm: nn.Module, forget: float = 5.0, input: float = -3.0) -> nn.Module:
+    """The start that opens the constant error carousel: b_f = ``forget`` and b_i = ``input``.
+
+    On a ``torch.nn.LSTM``-layout layer (gates i, f, g, o): the f and i rows of ``bias_ih_l0`` are set to
+    the values, those of ``bias_hh_l0`` to 0, so the gates see exactly these biases. Returns the layer."""
+    return init_gate_biases(lstm, forget=forget, input=input)
+
+
+def _member_layers(task: LagTask, member: Member, hidden_size: int) -> tuple[nn.Module, nn.Linear]:
+    """The member's recurrent layer and read-out, drawn from its own seed (``derive_seed``) as
+    ``SequenceModel`` draws them (recurrent layer first, then the read-out)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(member.seed))
+        if member.cell == "lstm":
+            layer = nn.LSTM(task.input_size, hidden_size)
+            head = nn.Linear(hidden_size, task.output_size)
+            if member.start == "open":
+                open_gate_start(layer)
+            return layer, head
+        kind = "tanh" if member.start == "orthogonal" else "relu"
+        layer = nn.RNN(task.input_size, hidden_size, nonlinearity=kind)
+        head = nn.Linear(hidden_size, task.output_size)
+        with torch.no_grad():
+            if member.start == "orthogonal":
+                nn.init.orthogonal_(layer.weight_hh_l0)
+            else:  # Le, Jaitly & Hinton (2015)
+                layer.weight_hh_l0.copy_(torch.eye(hidden_size))
+                nn.init.normal_(layer.weight_ih_l0, 0.0, 1e-3)
+            layer.bias_ih_l0.zero_()
+            layer.bias_hh_l0.zero_()
+        return layer, head
+
+
+class MemberGroup(nn.Module):
+    """S runs of one cell kind stacked: a ``SeedBatchedLSTM``/``SeedBatchedRNN`` and a ``SeedBatchedLinear``.
+
+    ``forward(x, lengths)``: x (T, S, B, D), lengths (S, B) -> (S, B, C) read at each sequence's last step,
+    or (T, S, B, C) at every step when ``every_step``. ``member_model(s)`` returns member s as a
+    ``SequenceModel`` (same weights), for the single-network tools of chapter 7."""
+
+    def __init__(self, task: LagTask, members: list[Member], hidden_size: int):
+        super().__init__()
+        from .torch.seedbatch import SeedBatchedLinear, SeedBatchedLSTM, SeedBatchedRNN
+
+        cells = {m.cell for m in members}
+        if len(cells) != 1:
+            raise ValueError(f"a MemberGroup holds one cell kind; got {sorted(cells)}")
+        self.members, self.task, self.hidden_size = list(members), task, hidden_size
+        self.cell = cells.pop()
+        pairs = [_member_layers(task, m, hidden_size) for m in members]
+        stacked = SeedBatchedLSTM if self.cell == "lstm" else SeedBatchedRNN
+        self.rnn = stacked.stack([layer for layer, _ in pairs])
+        self.head = SeedBatchedLinear.stack([head for _, head in pairs])
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        hidden, _ = self.rnn(x)  # (T, S, B, H)
+        if self.task.every_step:
+            return self.head(hidden)
+        S, B = lengths.shape
+        last = hidden[lengths - 1, torch.arange(S, device=x.device)[:, None], torch.arange(B, device=x.device)]
+        return self.head(last)  # (S, B, C)
+
+    def member_model(self, s: int) -> SequenceModel:
+        member = self.members[s]
+        nonlinearity = "relu" if member.start == "identity" else "tanh"
+        model = SequenceModel(
+            member.cell,
+            self.task.input_size,
+            self.hidden_size,
+            self.task.output_size,
+            self.task.every_step,
+            nonlinearity=nonlinearity,
+        ).to(self.head.weight.device)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(model.rnn, f"{name}_l0").copy_(getattr(self.rnn, name)[s])
+            model.head.weight.copy_(self.head.weight[s])
+            model.head.bias.copy_(self.head.bias[s])
+        return model
+
+
+@dataclass
+class GroupRun:
+    """What a batched group of runs did: per member, the solved point and the test scores; the logs."""
+
+    task: str
+    members: list  # Member, one per run
+    solved_at: list  # sequences seen when `stop_after` in a row were correct, or None
+    sequences: list  # sequences each member trained on
+    test_loss: list
+    test_rate: list
+    seen: list = field(default_factory=list)  # sequences seen at each log point
+    loss: list = field(default_factory=list)  # (S,) mean training loss since the previous log point
+    rate: list = field(default_factory=list)  # (S,) fraction processed correctly since then
+
+    def runs(self, model: str | None = None) -> list[int]:
+        """Indices of the members of one row (``Member.model``), or of all."""
+        return [s for s, m in enumerate(self.members) if model is None or m.model == model]
+
+    def solved(self, model: str | None = None) -> int:
+        return sum(self.solved_at[s] is not None for s in self.runs(model))
+
+    def median_solved(self, model: str | None = None) -> float:
+        done = [self.solved_at[s] for s in self.runs(model) if self.solved_at[s] is not None]
+        return float(np.median(done)) if done else math.nan
+
+
+def _streaks(ok: np.ndarray, streak: np.ndarray):
+    """Sequences in a row correct, per member, after each sequence of a batch: ok (S, B) -> (S, B)."""
+    S, B = ok.shape
+    index = np.arange(B)
+    last_wrong = np.maximum.accumulate(np.where(ok, -1, index), axis=1)  # (S, B)
+    return np.where(last_wrong < 0, streak[:, None] + index + 1, index - last_wrong)
+
+
+def _sample_group(task, seeds, n, step, device):
+    """One batch per distinct seed stream: x (T, K, B, D), target, lengths (K, B), padded to one T."""
+    parts = [task.sample(n, 1_000_003 * (derive_seed(seed) + 1) + step) for seed in seeds]
+    T = max(p[0].shape[0] for p in parts)
+    x = np.zeros((T, len(seeds), n, task.input_size), dtype=np.float32)
+    for k, (xk, _, _) in enumerate(parts):
+        x[: xk.shape[0], k] = xk
+    if task.every_step:
+        target = np.zeros((T, len(seeds), n, task.output_size), dtype=np.float32)
+        for k, (_, tk, _) in enumerate(parts):
+            target[: tk.shape[0], k] = tk
+    else:
+        target = np.stack([np.asarray(p[1]) for p in parts])
+    lengths = np.stack([np.asarray(p[2]) for p in parts])
+    return (torch.from_numpy(x).to(device), torch.from_numpy(target).to(device), torch.from_numpy(lengths).to(device))
+
+
+def _member_outputs(task, out, target, lengths, s, k):
+    """Member s's outputs and its stream k's targets, in the single-model shapes ``LagTask`` expects."""
+    if task.every_step:
+        return out[:, s], target[:, k], lengths[k]
+    return out[s], target[k], lengths[k]
+
+
+@torch.no_grad()
+def evaluate_group(group: MemberGroup, n: int = 2560, seed: int = 0, chunk: int = 256) -> tuple[list, list]:
+    """Every member's (loss, fraction processed correctly) on the fixed test set (``n`` sequences, ``seed``)."""
+    task, S = group.task, len(group.members)
+    device = group.head.weight.device
+    x, target, lengths = _tensors(task, n, seed, device)
+    losses, correct, weights = np.zeros(S), np.zeros(S), 0.0
+    for start in range(0, n, chunk):
+        part = slice(start, min(start + chunk, n))
+        xs = x[:, part].unsqueeze(1).expand(-1, S, -1, -1).contiguous()
+        ls = lengths[part].expand(S, -1)
+        out = group(xs, ls)
+        t_part = target[:, part] if task.every_step else target[part]
+        weight = float(lengths[part].sum()) if task.every_step else part.stop - part.start
+        weights += weight
+        for s in range(S):
+            o = out[:, s] if task.every_step else out[s]
+            losses[s] += float(task.loss(o, t_part, lengths[part])) * weight
+            correct[s] += float(task.correct(o, t_part, lengths[part]).sum())
+    return list(losses / weights), list(correct / n)
+
+
+@torch.no_grad()
+def _keep_final(final: MemberGroup, group: MemberGroup, alive: np.ndarray, rows: np.ndarray) -> None:
+    """Copy the weights of stack rows ``rows`` (members ``alive[rows]``) into ``final``."""
+    index = torch.as_tensor(alive[rows], device=final.head.weight.device)
+    rows_t = torch.as_tensor(rows, device=final.head.weight.device)
+    for target, source in zip(final.parameters(), group.parameters()):
+        target.index_copy_(0, index, source.index_select(0, rows_t))
+
+
+@torch.no_grad()
+def _compact(group: MemberGroup, optimizer, alive: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Drop the stopped members from the stack and from Adam's state: the rest train on at the same cost
+    per member. Returns the members still alive."""
+    index = torch.as_tensor(keep, device=group.head.weight.device)
+    for name, p in list(group.named_parameters()):  # new Parameters: autograd caches a leaf's shape
+        module_name, attr = name.rsplit(".", 1)
+        setattr(group.get_submodule(module_name), attr, nn.Parameter(p.detach().index_select(0, index)))
+    optimizer.params = list(group.parameters())
+    for k in range(len(optimizer.params)):
+        optimizer.exp_avg[k] = optimizer.exp_avg[k].index_select(0, index)
+        optimizer.exp_avg_sq[k] = optimizer.exp_avg_sq[k].index_select(0, index)
+    optimizer.lr = optimizer.lr.index_select(0, index)
+    group.rnn.members = group.head.members = len(keep)
+    if group.cell == "rnn":
+        group.rnn.nonlinearity = tuple(group.rnn.nonlinearity[k] for k in keep)
+    return alive[keep]
+
+
+def train_group(
+    task: LagTask,
+    members: list[Member],
+    settings: LagSettings = LagSettings(),
+    *,
+    device: torch.device | str | None = None,
+) -> tuple[MemberGroup, GroupRun]:
+    """``train_until_solved`` for many runs at once: every member trains as if alone, in one batched model.
+
+    Member s starts from its own seed (``Member.start``), sees its seed's stream of fresh training
+    sequences (members with the same seed see the same sequences: a paired comparison), takes Adam
+    steps with its own step size and its own gradient clipping, and stops (its weights frozen) once its
+    last ``settings.stop_after`` training sequences in a row were processed correctly, or when the
+    budget ``settings.max_sequences`` is spent. Training ends when every member has stopped. Then each
+    member is scored on the fixed test set. ``settings.lr`` and the gate biases are not used (the
+    members carry them); ``hidden_size``, ``batch_size``, budget, ``stop_after``, ``log_every``, ``clip``
+    and ``test_n`` are.
+
+    Returns:
+        (MemberGroup, GroupRun).
+    """
+    from .torch.seedbatch import SeedBatchedAdam, clip_grad_norm_per_member
+
+    if not members:
+        raise ValueError("train_group needs at least one Member; got none")
+    device = device if device is not None else get_device()
+    group = MemberGroup(task, members, settings.hidden_size).to(device)
+    final = MemberGroup(task, members, settings.hidden_size).to(device)  # receives each member's last weights
+    S = len(members)
+    seeds = sorted({m.seed for m in members})
+    alive = np.arange(S)  # the members still training, in the order of the stack
+    optimizer = SeedBatchedAdam(list(group.parameters()), torch.tensor([m.lr for m in members]).to(device))
+    streak = np.zeros(S, dtype=np.int64)
+    solved_at: list = [None] * S
+    sequences = np.zeros(S, dtype=np.int64)
+    run = GroupRun(task.name, list(members), solved_at, [], [], [])
+    window_loss, window_ok, window_n, seen, step = np.zeros(S), np.zeros(S), np.zeros(S), 0, 0
+    B = settings.batch_size
+    while len(alive) and seen < settings.max_sequences:
+        x, target, lengths = _sample_group(task, seeds, B, step, device)
+        step += 1
+        stream_np = np.array([seeds.index(members[s].seed) for s in alive])
+        stream = torch.from_numpy(stream_np).to(device)
+        out = group(x.index_select(1, stream), lengths.index_select(0, stream))
+        parts = [_member_outputs(task, out, target, lengths, k, int(stream_np[k])) for k in range(len(alive))]
+        member_losses = torch.stack([task.loss(*p) for p in parts])
+        optimizer.zero_grad()
+        member_losses.sum().backward()  # the members share no weight: each gets its own loss's gradient
+        if settings.clip is not None:
+            clip_grad_norm_per_member(optimizer.params, settings.clip)
+        optimizer.step()
+        with torch.no_grad():
+            ok = torch.stack([task.correct(o.detach(), t, n) for o, t, n in parts]).cpu().numpy()  # (alive, B)
+        seen += B
+        sequences[alive] += B
+        window_loss[alive] += member_losses.detach().cpu().numpy() * B
+        window_ok[alive] += ok.sum(axis=1)
+        window_n[alive] += B
+        done = np.zeros(len(alive), dtype=bool)
+        if settings.stop_after is not None:
+            streaks = _streaks(ok, streak[alive])
+            streak[alive] = streaks[:, -1]
+            for k in np.flatnonzero(streaks[:, -1] >= settings.stop_after):
+                solved_at[alive[k]] = seen - B + int(np.argmax(streaks[k] >= settings.stop_after)) + 1
+                done[k] = True
+        if done.any() or seen >= settings.max_sequences:
+            _keep_final(final, group, alive, np.flatnonzero(done | (seen >= settings.max_sequences)))
+            if done.any() and seen < settings.max_sequences:
+                alive = _compact(group, optimizer, alive, np.flatnonzero(~done))
+        if window_n.max() >= settings.log_every or seen >= settings.max_sequences or not len(alive):
+            with np.errstate(invalid="ignore", divide="ignore"):  # members that had stopped: NaN
+                run.seen.append(seen)
+                run.loss.append(np.where(window_n > 0, window_loss / window_n, np.nan))
+                run.rate.append(np.where(window_n > 0, window_ok / window_n, np.nan))
+            window_loss, window_ok, window_n = np.zeros(S), np.zeros(S), np.zeros(S)
+    if len(alive) and seen < settings.max_sequences:  # cannot happen: the loop ends on one of the two
+        _keep_final(final, group, alive, np.arange(len(alive)))
+    group = final
+    run.sequences = [int(n) for n in sequences]
+    run.test_loss, run.test_rate = evaluate_group(group, settings.test_n)
+    return group, run

@@ -231,3 +231,81 @@ def test_fused_adam_takes_the_same_steps_as_adam():
             optimizer.step()
     for p_fused, p_plain in zip(models[0].parameters(), models[1].parameters()):
         torch.testing.assert_close(p_fused, p_plain, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- many runs as one (train_group)
+from lstmlib.experiments import GroupRun, Member, MemberGroup, _streaks, evaluate_group, train_group  # noqa: E402
+
+
+def test_member_names_what_it_expected_and_what_came():
+    expected = "start must be one of ('orthogonal', 'identity') for cell='rnn'; got 'open'"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        Member("rnn", "open", 0, 1e-2)
+    with pytest.raises(ValueError, match="cell must be 'lstm' or 'rnn'; got 'gru'"):
+        Member("gru", "open", 0, 1e-2)
+    with pytest.raises(ValueError, match="lr must be positive; got 0"):
+        Member("lstm", "open", 0, 0)
+    assert Member("rnn", "identity", 3, 1e-3).model == "RNN, identity, lr 0.001"
+
+
+def test_starts_set_what_they_promise():
+    task = adding_task(30)
+    members = [Member("lstm", "open", 0, 1e-2), Member("lstm", "standard", 0, 1e-2)]
+    lstm = MemberGroup(task, members, 4).rnn
+    b = lstm.bias_ih.detach() + lstm.bias_hh.detach()
+    assert (b[0, :4] == -3).all() and (b[0, 4:8] == 5).all()  # b_i, b_f of the gate-open start
+    assert b[1, :8].abs().max() < 1  # PyTorch's init: |b| < 2/sqrt(H)
+    torch.testing.assert_close(lstm.weight_hh[0], lstm.weight_hh[1])  # the same seed, the same draw otherwise
+    rnn = MemberGroup(task, [Member("rnn", "orthogonal", 0, 1e-2), Member("rnn", "identity", 0, 1e-2)], 6).rnn
+    W = rnn.weight_hh.detach()
+    torch.testing.assert_close(W[0] @ W[0].T, torch.eye(6), atol=1e-5, rtol=0)
+    torch.testing.assert_close(W[1], torch.eye(6))
+    assert rnn.nonlinearity == ("tanh", "relu") and rnn.weight_ih[1].std() < 0.01
+    assert (rnn.bias_ih == 0).all() and (rnn.bias_hh == 0).all()
+
+
+def test_member_model_is_the_member():
+    task = reber_task()
+    group = MemberGroup(task, [Member("rnn", "orthogonal", 0, 1e-2), Member("rnn", "identity", 1, 1e-2)], 5)
+    x, _, lengths = task.sample(6, 0)
+    x, lengths = torch.from_numpy(x), torch.from_numpy(lengths)
+    out = group(x.unsqueeze(1).expand(-1, 2, -1, -1).contiguous(), lengths.expand(2, -1))
+    for s in range(2):
+        torch.testing.assert_close(group.member_model(s)(x, lengths), out[:, s])
+
+
+@pytest.mark.parametrize("ok_rows", [[[1, 1, 0, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]]])
+def test_streaks_count_sequences_in_a_row_like_the_loop(ok_rows):
+    ok = np.array(ok_rows, dtype=bool)
+    before = np.array([7, 2, 9])
+    expected = []
+    for row, streak in zip(ok, before):
+        out = []
+        for good in row:
+            streak = streak + 1 if good else 0
+            out.append(streak)
+        expected.append(out)
+    np.testing.assert_array_equal(_streaks(ok, before), expected)
+
+
+def test_group_members_train_as_if_alone_and_stop_alone():
+    task = adding_task(30)
+    members = [Member("lstm", "open", 0, 2e-2), Member("lstm", "standard", 1, 1e-2)]
+    settings = LagSettings(hidden_size=3, batch_size=8, max_sequences=96, stop_after=None, log_every=32, test_n=16)
+    group, run = train_group(task, members, settings, device="cpu")
+    assert isinstance(run, GroupRun) and run.seen == [32, 64, 96] and run.sequences == [96, 96]
+    for s, member in enumerate(members):
+        alone, solo = train_group(task, [member], settings, device="cpu")
+        np.testing.assert_allclose([row[s] for row in run.loss], [row[0] for row in solo.loss], rtol=1e-4)
+        for p, q in zip(group.parameters(), alone.parameters()):
+            torch.testing.assert_close(p[s], q[0], rtol=1e-4, atol=1e-5)
+    assert run.test_loss == pytest.approx(evaluate_group(group, 16)[0])
+
+
+def test_solved_members_stop_and_the_rest_train_on():
+    task = _constant_task(True)
+    members = [Member("rnn", "orthogonal", 0, 1e-2), Member("rnn", "identity", 0, 1e-2)]
+    settings = LagSettings(hidden_size=3, batch_size=16, stop_after=100, max_sequences=1000, log_every=50, test_n=32)
+    _, run = train_group(task, members, settings, device="cpu")
+    assert run.solved_at == [100, 100] and run.sequences == [112, 112] and run.solved() == 2
+    assert run.median_solved("RNN, identity, lr 0.01") == 100
