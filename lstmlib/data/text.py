@@ -16,11 +16,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
-from ._files import package_file
+import numpy as np
 
-__all__ = ["load_text", "TEXTS"]
+from ._files import package_file
+from .vocab import Vocab
+
+__all__ = ["load_text", "TEXTS", "TextSplit", "hamlet_split"]
 
 TEXTS = ("hamlet", "python_help", "folk_tunes")
 
@@ -45,3 +49,48 @@ def load_text(name: str, max_chars: int | None = None) -> str:
     else:
         raise ValueError(f"name must be one of {TEXTS}; got {name!r}")
     return text if max_chars is None else text[:max_chars]
+
+
+@dataclass(frozen=True)
+class TextSplit:
+    """A corpus cut into contiguous parts for a language model, as character ids of one vocabulary.
+
+    ``train`` + ``dev`` = ``train_all`` come first, ``test`` is the end of the text: no line of it is
+    seen in training. ``text`` is the whole corpus and ``test_text`` its held-out end. The arrays are
+    shared between calls of the cached loaders: copy before changing them."""
+
+    vocab: Vocab
+    text: str
+    train: np.ndarray
+    dev: np.ndarray
+    test: np.ndarray
+
+    @property
+    def train_all(self) -> np.ndarray:
+        """Training and development ids together: everything before the test text."""
+        return np.concatenate([self.train, self.dev])
+
+    @property
+    def test_text(self) -> str:
+        return self.text[len(self.text) - len(self.test) :]
+
+
+@cache
+def hamlet_split(test_fraction: int = 10, dev_fraction: int = 20) -> TextSplit:
+    """*Hamlet* as character ids: the last ``1/test_fraction`` of the play is the test text, the
+    ``1/dev_fraction`` before it the development text (to choose a training step or a setting), the
+    rest training text. The vocabulary (``Vocab.build``: 4 special tokens, then the characters, most
+    frequent first) is built from the whole play, so every split uses the same ids.
+
+    The default is chapter 8's split: test = the last 17,509 characters (about the second half of
+    Act V), development = the 8,754 before them.
+    """
+    fractions = (test_fraction, dev_fraction)
+    if not all(isinstance(f, int) and f >= 2 for f in fractions):
+        raise ValueError(f"test_fraction and dev_fraction must be ints >= 2; got {test_fraction!r}, {dev_fraction!r}")
+    text = load_text("hamlet")
+    vocab = Vocab.build([text])
+    ids = np.array(vocab.encode(text), dtype=np.int64)
+    n_test, n_dev = len(ids) // test_fraction, len(ids) // dev_fraction
+    train, dev, test = ids[: -n_test - n_dev], ids[-n_test - n_dev : -n_test], ids[-n_test:]
+    return TextSplit(vocab, text, train, dev, test)
