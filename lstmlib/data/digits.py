@@ -5,10 +5,11 @@ What: the test part of the UCI "Optical Recognition of Handwritten Digits" set (
 Where from: ``sklearn/datasets/data/digits.csv.gz``, shipped inside scikit-learn (read directly, so
 scikit-learn is not even imported). Licence: scikit-learn is BSD-3-Clause; the UCI data are CC BY 4.0.
 Why: the smallest real image set that ships with a package; read row by row it is a sequence of 8
-steps of 8 features, so a sequence-to-vector LSTM classifies it in seconds. No captioned image set
-ships with any package, so ``digit_captions`` makes one honestly: one or more real digit images side by
-side, captioned with the number they show in English words (``num2words``, LGPL-2.1), for the
-vector-to-sequence (image -> caption) chapter.
+steps of 8 features, so a sequence-to-vector LSTM classifies it in seconds. For the vector-to-sequence
+(image -> caption) chapter, ``digit_captions`` builds captioned images from it: one or more real digit
+images side by side, captioned with the number they show in English words (``num2words``, LGPL-2.1).
+``digit_pool`` gives the source digits of each side of that split, with their labels, for a per-digit
+classifier (the captioning chapter's baseline).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from ._files import package_file
 from .batching import split_indices
 
-__all__ = ["load_digits", "digit_sequences", "digit_captions", "number_words"]
+__all__ = ["load_digits", "digit_sequences", "digit_pool", "digit_captions", "number_words"]
 
 
 @cache
@@ -48,6 +49,20 @@ def digit_sequences(fractions=(0.8, 0.1, 0.1), seed: int = 0):
     images, labels = load_digits()
     x = np.ascontiguousarray(images.transpose(1, 0, 2))  # (T=8, N, D=8)
     return tuple((x[:, idx], labels[idx]) for idx in split_indices(len(labels), fractions, seed))
+
+
+def digit_pool(subset: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """The source digits that ``digit_captions(..., subset=subset)`` draws from (80 % / 20 %, seed 0).
+
+    Returns:
+        images: (N, 8, 8) float32 in [0, 1]; labels: (N,) int64. 1,438 digits for ``"train"``, 359 for
+        ``"test"``; the two never share an image.
+    """
+    if subset not in ("train", "test"):
+        raise ValueError(f"subset must be 'train' or 'test'; got {subset!r}")
+    images, labels = load_digits()
+    pool = split_indices(len(labels), (0.8, 0.2), seed=0)[0 if subset == "train" else 1]
+    return images[pool], labels[pool]
 
 
 def number_words(number: int) -> str:

@@ -50,6 +50,21 @@ def test_digits_sequences_and_captions():
         digits.digit_captions(3, n_digits=5)
 
 
+def test_digit_pool_is_what_the_captions_are_made_of():
+    train_images, train_labels = digits.digit_pool("train")
+    test_images, test_labels = digits.digit_pool("test")
+    assert train_images.shape == (1438, 8, 8) and test_images.shape == (359, 8, 8)
+    assert len(train_labels) == 1438 and set(test_labels.tolist()) == set(range(10))
+    imgs, numbers, _ = digits.digit_captions(20, n_digits=2, subset="test", seed=0)
+    pool = {(im.tobytes(), int(y)) for im, y in zip(test_images, test_labels)}
+    for im, number in zip(imgs, numbers):  # each half is a pool digit with the right label
+        assert (np.ascontiguousarray(im[:, :8]).tobytes(), int(number) // 10) in pool
+        assert (np.ascontiguousarray(im[:, 8:]).tobytes(), int(number) % 10) in pool
+    assert not {im.tobytes() for im in train_images} & {im.tobytes() for im in test_images}
+    with pytest.raises(ValueError, match="subset"):
+        digits.digit_pool("val")
+
+
 def test_time_series():
     _, sun = timeseries.load_series("sunspots")
     years, co2 = timeseries.load_series("co2")
