@@ -1,13 +1,20 @@
-"""Long-time-lag experiments: train a recurrent net on a 1997 task until the paper's stopping criterion.
+"""Long-time-lag experiments: train recurrent nets on a 1997 task until the paper's stopping criterion.
 
 The three tasks of Hochreiter & Schmidhuber (1997) that chapter 7 repeats, each wrapped as a ``LagTask``
-(how to draw fresh sequences, the loss, and the paper's per-sequence test of "processed correctly"),
-a ``SequenceModel`` (the course's ``lstmlib.torch.LSTM`` on torch's fused kernel, or its tanh RNN, plus
-a linear read-out), and ``train_until_solved``, the online training loop of the paper: every sequence
-is new, and training stops once the last ``stop_after`` (2000 in the paper) training sequences in a row
-were processed correctly, or when the budget of sequences is spent. A ``LagSettings`` holds a run's
-settings (network size, gate biases, budget, Adam). The model is then scored on a fixed test set (2560
-sequences in the paper). ``solved_count`` counts the runs of several seeds that met the criterion.
+(how to draw fresh sequences, the loss, and the paper's per-sequence test of "processed correctly").
+Training is online in the paper's sense: every sequence is new, and a run stops once the last
+``stop_after`` (2000 in the paper) training sequences in a row were processed correctly, or when the
+budget of sequences is spent. The model is then scored on a fixed test set (2560 sequences in the paper).
+
+Two ways to train:
+
+- ``train_group`` (what chapter 7 uses): many runs at once. Each ``Member`` names one run's network
+  ("lstm" or "rnn"), start (``STARTS``: the LSTM's standard or gate-open start, the RNN's orthogonal
+  or identity start), seed and Adam step size; a ``MemberGroup`` stacks the runs' weights into one
+  batched model (``lstmlib.torch.seedbatch``), each run with its own loss, gradient clipping, Adam
+  state and stopping point. Returns a ``GroupRun`` with "k of n solved" per row of runs.
+- ``train_until_solved``: one run, a ``SequenceModel`` (the course's ``lstmlib.torch.LSTM`` on torch's
+  fused kernel, or its RNN, plus a linear read-out) with a ``LagSettings``; ``solved_count`` counts runs.
 
 The criteria (``lstmlib.data.lagtasks``):
 
@@ -669,7 +676,8 @@ def train_group(
     sequences (members with the same seed see the same sequences: a paired comparison), takes Adam
     steps with its own step size and its own gradient clipping, and stops (its weights frozen) once its
     last ``settings.stop_after`` training sequences in a row were processed correctly, or when the
-    budget ``settings.max_sequences`` is spent. Training ends when every member has stopped. Then each
+    budget ``settings.max_sequences`` is spent, or once its loss is no longer finite (diverged, unsolved).
+    Training ends when every member has stopped. Then each
     member is scored on the fixed test set. ``settings.lr`` and the gate biases are not used (the
     members carry them); ``hidden_size``, ``batch_size``, budget, ``stop_after``, ``log_every``, ``clip``
     and ``test_n`` are.
@@ -714,7 +722,8 @@ def train_group(
         window_loss[alive] += member_losses.detach().cpu().numpy() * B
         window_ok[alive] += ok.sum(axis=1)
         window_n[alive] += B
-        done = np.zeros(len(alive), dtype=bool)
+        # a member whose loss is no longer finite has diverged: it stops, unsolved
+        done = ~np.isfinite(member_losses.detach().cpu().numpy())
         if settings.stop_after is not None:
             streaks = _streaks(ok, streak[alive])
             streak[alive] = streaks[:, -1]

@@ -309,3 +309,12 @@ def test_solved_members_stop_and_the_rest_train_on():
     _, run = train_group(task, members, settings, device="cpu")
     assert run.solved_at == [100, 100] and run.sequences == [112, 112] and run.solved() == 2
     assert run.median_solved("RNN, identity, lr 0.01") == 100
+
+
+def test_a_member_whose_loss_is_not_finite_stops_unsolved():
+    base = _constant_task(True)
+    task = dataclasses.replace(base, loss=lambda out, y, lengths: (out.squeeze(1) - y).mean() * float("nan"))
+    members = [Member("rnn", "orthogonal", 0, 1e-2), Member("rnn", "identity", 0, 1e-2)]
+    settings = LagSettings(hidden_size=3, batch_size=16, stop_after=100, max_sequences=1000, log_every=50, test_n=32)
+    _, run = train_group(task, members, settings, device="cpu")
+    assert run.solved_at == [None, None] and run.sequences == [16, 16]

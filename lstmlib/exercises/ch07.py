@@ -1,4 +1,4 @@
-"""Exercises of chapter 7, "Long time lags: why LSTM beats a plain RNN"."""
+"""Exercises of chapter 7, "Long time lags: a fair fight"."""
 
 import numpy as np
 
