@@ -110,20 +110,25 @@ class NearestNeighbour:
         self.index = {f: i for i, f in enumerate(sorted(df))}
         n = len(docs)
         self.idf = np.array([np.log((1 + n) / (1 + df[f])) + 1 for f in sorted(df)])
-        self.matrix = np.stack([self._vector(d) for d in docs])  # (N, F), rows of unit length
+        self.matrix = self._matrix(docs)  # (N, F) sparse, rows of unit length
 
-    def _vector(self, features: list[str]) -> np.ndarray:
-        v = np.zeros(len(self.index))
-        for f, c in Counter(features).items():
-            if f in self.index:
-                v[self.index[f]] = c * self.idf[self.index[f]]
-        norm = np.linalg.norm(v)
-        return v / norm if norm > 0 else v
+    def _matrix(self, docs: list[list[str]]):
+        from scipy.sparse import csr_matrix
+
+        rows, cols, vals = [], [], []
+        for r, d in enumerate(docs):
+            weights = {self.index[f]: c * self.idf[self.index[f]] for f, c in Counter(d).items() if f in self.index}
+            norm = np.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for col, w in weights.items():
+                rows.append(r)
+                cols.append(col)
+                vals.append(w / norm)
+        return csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.index)))
 
     def neighbours(self, sentences: Sequence[str]) -> np.ndarray:
         """(N,) index of each sentence's most similar training pair."""
-        queries = np.stack([self._vector(_features(s)) for s in sentences])
-        return (queries @ self.matrix.T).argmax(1)
+        similarity = (self._matrix([_features(s) for s in sentences]) @ self.matrix.T).toarray()  # (N, N_train)
+        return similarity.argmax(1)
 
     def translate(self, sentences: Sequence[str]) -> list[str]:
         return [self.french[i] for i in self.neighbours(sentences)]
