@@ -23,8 +23,9 @@ memory (c_0 = n_0 = 0, m_0 = -inf) the stabilised normaliser stays at least 1.
 
 ``slstm_step`` (stabilised) and ``slstm_step_unstabilized`` (S1)-(S7) are the one place these are written;
 ``slstm_forward`` loops over either. Parameters per layer: ``weight_ih_l{k}`` (4H, D), ``weight_hh_l{k}``
-(4H, H) (the recurrent R: one head, so every cell mixes with every other), ``bias_l{k}`` (4H,); gates
-stacked i, f, z, o as in the paper.
+(4H, H / heads), ``bias_l{k}`` (4H,); gates stacked i, f, z, o as in the paper. The recurrent R is
+block-diagonal with one (H / heads)-square block per head and gate, as in the paper: cells mix their
+memories within a head, not across heads. With one head (the default) R is a full (4H, H) matrix.
 """
 
 from __future__ import annotations
@@ -53,8 +54,19 @@ def _log_forget(f_pre: Tensor, forget_gate: str) -> Tensor:
 
 
 def _preactivations(x: Tensor, h_prev: Tensor, W_ih: Tensor, W_hh: Tensor, b: Tensor | None):
-    """z̃_t, ĩ_t, f̃_t, õ_t, each (B, H): W x_t + R h_{t-1} + b, gates stacked i, f, z, o."""
-    pre = x @ W_ih.T + h_prev @ W_hh.T  # (B, 4H)
+    """z̃_t, ĩ_t, f̃_t, õ_t, each (B, H): W x_t + R h_{t-1} + b, gates stacked i, f, z, o.
+
+    W_hh (4H, H / heads) holds R's diagonal blocks: rows g H + k S + j, columns l, for gate g, head k,
+    of size S = H / heads: R_g[kS + j, kS + l]. One head: W_hh is R itself.
+    """
+    H, head_size = W_hh.shape[0] // 4, W_hh.shape[1]
+    if head_size == H:
+        recurrent = h_prev @ W_hh.T  # R h_{t-1}, (B, 4H)
+    else:  # block-diagonal R: each head's cells read only that head's h_{t-1}
+        heads = H // head_size
+        R = W_hh.view(4, heads, head_size, head_size)  # (gate, head, out, in)
+        recurrent = torch.einsum("gkjl,bkl->bgkj", R, h_prev.view(-1, heads, head_size)).reshape(-1, 4 * H)
+    pre = x @ W_ih.T + recurrent  # (B, 4H)
     if b is not None:
         pre = pre + b
     i_pre, f_pre, z_pre, o_pre = pre.chunk(4, dim=-1)
@@ -74,7 +86,7 @@ def slstm_step(
     Args:
         x: (B, D) the input x_t.
         state: (h, c, n, m), each (B, H): h_{t-1}, the scaled c_{t-1} and n_{t-1}, the stabiliser m_{t-1}.
-        W_ih: (4H, D); W_hh: (4H, H); b: (4H,) or None. Gates stacked i, f, z, o.
+        W_ih: (4H, D); W_hh: (4H, H / heads), R's diagonal blocks; b: (4H,) or None. Gates stacked i, f, z, o.
         forget_gate: "sigmoid" or "exp", (S3).
 
     Returns:
@@ -157,7 +169,8 @@ def slstm_forward(
         output: (T, B, H) every h_t; state: the final state, as passed in.
     """
     if state is None:
-        state = slstm_initial_state(x.shape[1], W_hh.shape[1], stabilized=stabilized, device=x.device, dtype=x.dtype)
+        H = W_hh.shape[0] // 4
+        state = slstm_initial_state(x.shape[1], H, stabilized=stabilized, device=x.device, dtype=x.dtype)
     step = slstm_step if stabilized else slstm_step_unstabilized
     outputs = []
     for x_t in x:  # t = 1, ..., T
@@ -167,12 +180,13 @@ def slstm_forward(
 
 
 class SLSTM(nn.Module):
-    """A stack of sLSTM layers, equations (S1)-(S10), one head per layer.
+    """A stack of sLSTM layers, equations (S1)-(S10); ``num_heads`` blocks in each recurrent matrix.
 
     Shapes (forward): x (T, B, D) -> output (T, B, H) (the last layer's h_t), state (h, c, n, m), each
     (num_layers, B, H); state=None starts from the empty memory (m_0 = -inf).
 
-    Init: weights uniform in ±1/sqrt(H) (as ``torch.nn.LSTM``), biases 0 except the forget gate's, set so
+    Init: weights uniform in ±1/sqrt(fan-in) (H for W_ih, H / heads for W_hh; with one head as
+    ``torch.nn.LSTM``), biases 0 except the forget gate's, set so
     that f_t starts between σ(3) ≈ 0.95 and σ(6) ≈ 0.998 across the cells (a long memory at the start, as
     the authors' code does), in both the sigmoid and the exponential form.
     """
@@ -183,20 +197,25 @@ class SLSTM(nn.Module):
         hidden_size: int,
         num_layers: int = 1,
         *,
+        num_heads: int = 1,
         forget_gate: str = "sigmoid",
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        sizes = (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers))
+        for name, value in (*sizes, ("num_heads", num_heads)):
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"{name} must be an int; got {type(value).__name__}")
             if value < 1:
                 raise ValueError(f"{name} must be at least 1; got {value}")
+        if hidden_size % num_heads:
+            raise ValueError(f"hidden_size must be a multiple of num_heads; got {hidden_size} and {num_heads}")
         if forget_gate not in FORGET_GATES:
             raise ValueError(f"forget_gate must be one of {FORGET_GATES}; got {forget_gate!r}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.forget_gate = forget_gate
+        self.num_heads, self.forget_gate = num_heads, forget_gate
+        head_size = hidden_size // num_heads
         factory = {"device": device, "dtype": dtype}
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size
@@ -204,18 +223,18 @@ class SLSTM(nn.Module):
                 f"weight_ih_l{layer}", nn.Parameter(torch.empty(4 * hidden_size, layer_input, **factory))
             )
             self.register_parameter(
-                f"weight_hh_l{layer}", nn.Parameter(torch.empty(4 * hidden_size, hidden_size, **factory))
+                f"weight_hh_l{layer}", nn.Parameter(torch.empty(4 * hidden_size, head_size, **factory))
             )
             self.register_parameter(f"bias_l{layer}", nn.Parameter(torch.empty(4 * hidden_size, **factory)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.hidden_size)
         H = self.hidden_size
+        bound_ih, bound_hh = 1.0 / math.sqrt(H), 1.0 / math.sqrt(H // self.num_heads)
         with torch.no_grad():
             for layer in range(self.num_layers):
-                getattr(self, f"weight_ih_l{layer}").uniform_(-bound, bound)
-                getattr(self, f"weight_hh_l{layer}").uniform_(-bound, bound)
+                getattr(self, f"weight_ih_l{layer}").uniform_(-bound_ih, bound_ih)
+                getattr(self, f"weight_hh_l{layer}").uniform_(-bound_hh, bound_hh)
                 bias = getattr(self, f"bias_l{layer}")
                 bias.zero_()
                 f_bias = torch.linspace(3.0, 6.0, H, dtype=torch.float64)
@@ -265,4 +284,7 @@ class SLSTM(nn.Module):
         return layer_input, tuple(torch.stack(parts) for parts in zip(*finals))
 
     def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, forget_gate={self.forget_gate!r}"
+        return (
+            f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, num_heads={self.num_heads}, "
+            f"forget_gate={self.forget_gate!r}"
+        )

@@ -105,6 +105,61 @@ def test_module_gradcheck_every_parameter():
     assert torch.autograd.gradcheck(run, (*_leaves(_x(T=3)), *state, *params), fast_mode=True)
 
 
+def _dense_from_blocks(W_hh_blocks, H):
+    """The full (4H, H) recurrent matrix R whose diagonal blocks W_hh_blocks (4H, H / heads) holds."""
+    S = W_hh_blocks.shape[1]
+    dense = torch.zeros(4 * H, H, dtype=W_hh_blocks.dtype)
+    for row in range(4 * H):
+        head = (row % H) // S
+        dense[row, head * S : (head + 1) * S] = W_hh_blocks[row]
+    return dense
+
+
+@pytest.mark.parametrize("heads", [2, 4])
+def test_heads_equal_a_block_diagonal_recurrent_matrix(heads):
+    """num_heads blocks: the same as one head whose R is zero off the diagonal blocks (values and gradients)."""
+    H_big = 8
+    W_ih, _, b = _weights(H=H_big)
+    blocks = torch.randn(4 * H_big, H_big // heads, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    x = _x(T=5)
+    leaves_blocks = _leaves(x, W_ih, blocks, b)
+    out_blocks, _ = slstm_forward(leaves_blocks[0], None, *leaves_blocks[1:])
+    dense = _dense_from_blocks(blocks, H_big).requires_grad_()
+    x2, W_ih2, b2 = _leaves(x, W_ih, b)
+    out_dense, _ = slstm_forward(x2, None, W_ih2, dense, b2)
+    torch.testing.assert_close(out_blocks, out_dense, rtol=1e-12, atol=1e-14)
+    grads_blocks = torch.autograd.grad(out_blocks.sum(), leaves_blocks)
+    grads_dense = torch.autograd.grad(out_dense.sum(), (x2, W_ih2, dense, b2))
+    for k in (0, 1, 3):
+        torch.testing.assert_close(grads_blocks[k], grads_dense[k], rtol=1e-10, atol=1e-12)
+    # the gradient of a block is the dense gradient restricted to that block; off the blocks nothing is learned
+    torch.testing.assert_close(_dense_from_blocks(grads_blocks[2], H_big), grads_dense[2] * (dense != 0))
+
+
+def test_heads_step_gradcheck():
+    H_big, heads = 4, 2
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(B, D, generator=g, dtype=torch.float64)
+    h, c, m = (torch.randn(B, H_big, generator=g, dtype=torch.float64) for _ in range(3))
+    n = 1 + torch.rand(B, H_big, generator=g, dtype=torch.float64)
+    W_ih = torch.randn(4 * H_big, D, generator=g, dtype=torch.float64)
+    W_hh = torch.randn(4 * H_big, H_big // heads, generator=g, dtype=torch.float64)
+    b = torch.randn(4 * H_big, generator=g, dtype=torch.float64)
+
+    def step(x, h, c, n, m, W_ih, W_hh, b):
+        return slstm_step(x, (h, c, n, m), W_ih, W_hh, b)
+
+    assert torch.autograd.gradcheck(step, _leaves(x, h, c, n, m, W_ih, W_hh, b))
+
+
+def test_module_with_heads():
+    model = SLSTM(3, 8, num_layers=2, num_heads=4)
+    assert model.weight_hh_l0.shape == (32, 2) and model.weight_hh_l1.shape == (32, 2)
+    output, state = model(torch.randn(5, 2, 3))
+    assert output.shape == (5, 2, 8) and all(s.shape == (2, 2, 8) for s in state)
+    assert "num_heads=4" in repr(model)
+
+
 # --- the stabiliser ---
 
 
@@ -312,3 +367,9 @@ class TestBadInput:
     def test_bad_sizes(self, args, error):
         with pytest.raises(error, match=r"must be"):
             SLSTM(*args)
+
+    def test_heads_must_divide_hidden_size(self):
+        with pytest.raises(ValueError, match=r"hidden_size must be a multiple of num_heads; got 6 and 4"):
+            SLSTM(3, 6, num_heads=4)
+        with pytest.raises(ValueError, match=r"num_heads must be at least 1; got 0"):
+            SLSTM(3, 6, num_heads=0)
