@@ -39,7 +39,7 @@ from .data import lagtasks
 from .device import get_device
 from .seeding import derive_seed
 from .torch import LSTM, RNN
-from .torch.variants import init_forget_bias
+from .torch.variants import init_gate_bias
 
 __all__ = [
     "LagTask",
@@ -77,14 +77,17 @@ class LagTask:
     loss: Callable  # loss(out, target, lengths) -> scalar tensor
     correct: Callable  # correct(out, target, lengths) -> (B,) bool tensor, the paper's test
     baseline_loss: float  # the loss of the best constant answer (for plots)
+    # True: loss and correct also take S members at once, with a member axis after time (every_step) or
+    # first: out (T, S, B, C) or (S, B, C), target likewise, lengths (S, B) -> (S,) losses, (S, B) verdicts
+    members_at_once: bool = False
 
 
 def _mse(out, target, lengths):
-    return F.mse_loss(out.squeeze(1), target)
+    return (out.squeeze(-1) - target).pow(2).mean(-1)  # out (..., B, 1), target (..., B): mean over B
 
 
 def _adding_correct(out, target, lengths):
-    return (out.squeeze(1) - target).abs() < lagtasks.ADDING_TOLERANCE
+    return (out.squeeze(-1) - target).abs() < lagtasks.ADDING_TOLERANCE
 
 
 def adding_task(T: int = 100) -> LagTask:
@@ -99,17 +102,19 @@ def adding_task(T: int = 100) -> LagTask:
         _mse,
         _adding_correct,
         baseline,
+        members_at_once=True,
     )
 
 
-def _ce(out, target, lengths):
-    return F.cross_entropy(out, target)
+def _ce(out, target, lengths):  # out (..., B, C), target (..., B): mean over B
+    per_sequence = F.cross_entropy(out.reshape(-1, out.shape[-1]), target.reshape(-1), reduction="none")
+    return per_sequence.view(target.shape).mean(-1)
 
 
 def _order_correct(out, target, lengths):
-    probs = out.softmax(dim=1)
-    onehot = F.one_hot(target, out.shape[1]).to(probs.dtype)
-    return ((probs - onehot).abs() < 0.3).all(dim=1)
+    probs = out.softmax(dim=-1)
+    onehot = F.one_hot(target, out.shape[-1]).to(probs.dtype)
+    return ((probs - onehot).abs() < 0.3).all(dim=-1)
 
 
 def temporal_order_task(n_relevant: int = 2) -> LagTask:
@@ -127,21 +132,25 @@ def temporal_order_task(n_relevant: int = 2) -> LagTask:
         _ce,
         _order_correct,
         math.log(classes),
+        members_at_once=True,
     )
 
 
 def _valid(out, lengths):
-    return torch.arange(out.shape[0], device=out.device)[:, None] < lengths[None, :]  # (T, B)
+    """(T, B) (or (T, S, B) for lengths (S, B)): True where step t lies within the sequence."""
+    steps = torch.arange(out.shape[0], device=out.device).view(-1, *([1] * lengths.dim()))
+    return steps < lengths.unsqueeze(0)
 
 
-def _reber_loss(out, target, lengths):
-    valid = _valid(out, lengths).unsqueeze(2).to(out.dtype)
+def _reber_loss(out, target, lengths):  # out (T, B, C) -> scalar, or (T, S, B, C) -> (S,)
+    valid = _valid(out, lengths).unsqueeze(-1).to(out.dtype)
     per_unit = F.binary_cross_entropy_with_logits(out, target, reduction="none")
-    return (per_unit * valid).sum() / (valid.sum() * out.shape[2])
+    over = (0, 2, 3) if out.dim() == 4 else (0, 1, 2)  # everything but the members
+    return (per_unit * valid).sum(over) / (valid.sum(over) * out.shape[-1])
 
 
 def _reber_correct(out, target, lengths):
-    ok = ((out > 0) == (target > 0.5)).all(dim=2)  # sigmoid > 0.5 exactly on the legal symbols
+    ok = ((out > 0) == (target > 0.5)).all(dim=-1)  # sigmoid > 0.5 exactly on the legal symbols
     return (ok | ~_valid(out, lengths)).all(dim=0)
 
 
@@ -160,32 +169,26 @@ def reber_task() -> LagTask:
     valid = np.arange(x.shape[0])[:, None] < lengths[None, :]
     rate = targets[valid].mean(axis=0).clip(1e-6, 1 - 1e-6)
     baseline = float(-(rate * np.log(rate) + (1 - rate) * np.log(1 - rate)).mean())
-    return LagTask("embedded Reber", 7, 7, True, _reber_sample, _reber_loss, _reber_correct, baseline)
+    return LagTask(
+        "embedded Reber", 7, 7, True, _reber_sample, _reber_loss, _reber_correct, baseline, members_at_once=True
+    )
 
 
 @torch.no_grad()
 def init_gate_biases(lstm: nn.Module, forget: float | None = None, input: float | None = None) -> nn.Module:
     """Start an LSTM's gates where the 1997 experiments want them: b_f = ``forget``, b_i = ``input``.
 
-    The forget gate's bias is set by ``lstmlib.torch.variants.init_forget_bias`` (the f quarter of b_ih
-    set to ``forget``, of b_hh to 0); the input gate's likewise (rows 0..H, gate order i, f, g, o).
-    None leaves PyTorch's initialization of that gate. Works on any layer with ``torch.nn.LSTM``'s
-    layout; returns it.
+    Each is ``lstmlib.torch.variants.init_gate_bias`` (that gate's rows of b_ih set to the value, of
+    b_hh to 0, in every layer; gate order i, f, g, o). None leaves PyTorch's initialization of that
+    gate. Works on any layer with ``torch.nn.LSTM``'s layout; returns it.
+
+    Raises:
+        TypeError: the layer is not an LSTM with that layout; ValueError: it has no biases.
     """
     if forget is not None:
-        init_forget_bias(lstm, forget)
+        init_gate_bias(lstm, "forget", forget)
     if input is not None:
-        H, bias = lstm.hidden_size, getattr(lstm, "bias_ih_l0", None)
-        if bias is None or bias.shape != (4 * H,):
-            raise TypeError(
-                f"init_gate_biases needs an LSTM with biases of 4H = {4 * H} rows (gates i, f, g, o); "
-                f"got {type(lstm).__name__} with bias_ih_l0 of shape {None if bias is None else tuple(bias.shape)}"
-            )
-        for name, param in lstm.named_parameters():
-            if name.startswith("bias_ih"):
-                param[: lstm.hidden_size] = input
-            elif name.startswith("bias_hh"):
-                param[: lstm.hidden_size] = 0.0
+        init_gate_bias(lstm, "input", input)
     return lstm
 
 
@@ -614,7 +617,7 @@ def _member_outputs(task, out, target, lengths, s, k):
 
 
 @torch.no_grad()
-def evaluate_group(group: MemberGroup, n: int = 2560, seed: int = 0, chunk: int = 256) -> tuple[list, list]:
+def evaluate_group(group: MemberGroup, n: int = 2560, seed: int = 0, chunk: int = 640) -> tuple[list, list]:
     """Every member's (loss, fraction processed correctly) on the fixed test set (``n`` sequences, ``seed``)."""
     task, S = group.task, len(group.members)
     device = group.head.weight.device
@@ -628,6 +631,11 @@ def evaluate_group(group: MemberGroup, n: int = 2560, seed: int = 0, chunk: int 
         t_part = target[:, part] if task.every_step else target[part]
         weight = float(lengths[part].sum()) if task.every_step else part.stop - part.start
         weights += weight
+        if task.members_at_once:  # the same test sequences for every member, in one call
+            t_all = t_part.unsqueeze(1).expand(-1, S, -1, -1) if task.every_step else t_part.unsqueeze(0).expand(S, -1)
+            losses += task.loss(out, t_all, ls).double().cpu().numpy() * weight
+            correct += task.correct(out, t_all, ls).sum(-1).double().cpu().numpy()
+            continue
         for s in range(S):
             o = out[:, s] if task.every_step else out[s]
             losses[s] += float(task.loss(o, t_part, lengths[part])) * weight
@@ -707,16 +715,24 @@ def train_group(
         step += 1
         stream_np = np.array([seeds.index(members[s].seed) for s in alive])
         stream = torch.from_numpy(stream_np).to(device)
-        out = group(x.index_select(1, stream), lengths.index_select(0, stream))
-        parts = [_member_outputs(task, out, target, lengths, k, int(stream_np[k])) for k in range(len(alive))]
-        member_losses = torch.stack([task.loss(*p) for p in parts])
+        member_lengths = lengths.index_select(0, stream)
+        out = group(x.index_select(1, stream), member_lengths)
+        if task.members_at_once:  # every member's loss and verdicts in one call
+            member_target = target.index_select(1 if task.every_step else 0, stream)
+            member_losses = task.loss(out, member_target, member_lengths)
+        else:
+            parts = [_member_outputs(task, out, target, lengths, k, int(stream_np[k])) for k in range(len(alive))]
+            member_losses = torch.stack([task.loss(*p) for p in parts])
         optimizer.zero_grad()
         member_losses.sum().backward()  # the members share no weight: each gets its own loss's gradient
         if settings.clip is not None:
             clip_grad_norm_per_member(optimizer.params, settings.clip)
         optimizer.step()
         with torch.no_grad():
-            ok = torch.stack([task.correct(o.detach(), t, n) for o, t, n in parts]).cpu().numpy()  # (alive, B)
+            if task.members_at_once:
+                ok = task.correct(out.detach(), member_target, member_lengths).cpu().numpy()  # (alive, B)
+            else:
+                ok = torch.stack([task.correct(o.detach(), t, n) for o, t, n in parts]).cpu().numpy()
         seen += B
         sequences[alive] += B
         window_loss[alive] += member_losses.detach().cpu().numpy() * B

@@ -318,3 +318,46 @@ def test_a_member_whose_loss_is_not_finite_stops_unsolved():
     settings = LagSettings(hidden_size=3, batch_size=16, stop_after=100, max_sequences=1000, log_every=50, test_n=32)
     _, run = train_group(task, members, settings, device="cpu")
     assert run.solved_at == [None, None] and run.sequences == [16, 16]
+
+
+def test_init_gate_biases_is_init_gate_bias_per_gate_and_refuses_what_it_cannot_set():
+    from lstmlib.experiments import init_gate_biases
+    from lstmlib.torch.variants import init_gate_bias
+
+    torch.manual_seed(0)
+    ours = init_gate_biases(torch.nn.LSTM(3, 5, num_layers=2), forget=5.0, input=-3.0)
+    torch.manual_seed(0)
+    theirs = init_gate_bias(init_gate_bias(torch.nn.LSTM(3, 5, num_layers=2), "forget", 5.0), "input", -3.0)
+    for (name, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
+        torch.testing.assert_close(a, b, msg=name)
+    with pytest.raises(TypeError, match="GRU"):
+        init_gate_biases(torch.nn.GRU(3, 5), forget=1.0)
+    with pytest.raises(ValueError, match="bias=False"):
+        init_gate_biases(torch.nn.LSTM(3, 5, bias=False), input=-3.0)
+
+
+@pytest.mark.parametrize("make", [lambda: adding_task(30), lambda: temporal_order_task(2), reber_task])
+def test_members_at_once_equal_the_loop_over_members(make):
+    task = make()
+    assert task.members_at_once
+    members = [Member("lstm", "open", 0, 2e-2), Member("lstm", "standard", 1, 1e-2), Member("lstm", "open", 2, 5e-3)]
+    settings = LagSettings(hidden_size=3, batch_size=8, max_sequences=48, stop_after=None, log_every=16, test_n=16)
+    fast_group, fast = train_group(task, members, settings, device="cpu")
+    slow_group, slow = train_group(dataclasses.replace(task, members_at_once=False), members, settings, device="cpu")
+    np.testing.assert_allclose(np.array(fast.loss), np.array(slow.loss), rtol=1e-5)
+    np.testing.assert_array_equal(np.array(fast.rate), np.array(slow.rate))
+    for p, q in zip(fast_group.parameters(), slow_group.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)
+    fast_scores = evaluate_group(fast_group, 40, chunk=16)
+    fast_group.task = dataclasses.replace(task, members_at_once=False)
+    np.testing.assert_allclose(fast_scores, evaluate_group(fast_group, 40, chunk=16), rtol=1e-5)
+    # the loss and the verdicts of S members at once are those of each member alone
+    x, target, lengths = (torch.from_numpy(np.asarray(a)) for a in task.sample(6, 3))
+    out = torch.randn(*((x.shape[0], 2, 6) if task.every_step else (2, 6)), task.output_size)
+    both_t = torch.stack([target, target], 1 if task.every_step else 0)
+    both_l = torch.stack([lengths, lengths])
+    losses, verdicts = task.loss(out, both_t, both_l), task.correct(out, both_t, both_l)
+    for s in range(2):
+        alone = out[:, s] if task.every_step else out[s]
+        torch.testing.assert_close(losses[s], task.loss(alone, target, lengths))
+        torch.testing.assert_close(verdicts[s], task.correct(alone, target, lengths))

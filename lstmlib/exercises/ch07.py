@@ -36,3 +36,54 @@ register(
         hint="gains[0] = 1; each step further back multiplies by one more forget gate, newest first",
     )
 )
+
+
+def _lstm_weights(input_size, output_size, cells):
+    """Weights of an LSTM layer with ``cells`` cells and a linear read-out: 4H(D + H) + 2·4H + C(H + 1)."""
+    H = cells
+    return 4 * H * (input_size + H) + 2 * 4 * H + output_size * (H + 1)
+
+
+def _matched_rnn_size(input_size, output_size, lstm_cells):
+    """The plain RNN's hidden size H whose weights (W_ih, W_hh, b_ih, b_hh and the same read-out) come
+    closest in number to those of an LSTM with ``lstm_cells`` cells; the smaller H on a tie."""
+    target = _lstm_weights(input_size, output_size, lstm_cells)
+
+    def rnn_weights(H):
+        return H * (input_size + H) + 2 * H + output_size * (H + 1)
+
+    return min(range(1, 8 * lstm_cells + 8), key=lambda H: abs(rnn_weights(H) - target))
+
+
+def _matched_cases():
+    return [
+        (f"D={d}, C={c}, LSTM cells={h}", (d, c, h))
+        for d, c, h in [(7, 7, 16), (7, 7, 4), (7, 7, 8), (2, 1, 4), (8, 4, 4), (1, 1, 1), (7, 7, 32)]
+    ]
+
+
+def _wrong_one_bias(d, c, h):  # counts one bias vector per layer instead of torch.nn's two
+    target = 4 * h * (d + h) + 4 * h + c * (h + 1)
+    return min(range(1, 8 * h + 8), key=lambda H: abs(H * (d + H) + H + c * (H + 1) - target))
+
+
+def _wrong_no_readout(d, c, h):  # matches the recurrent layers alone, forgetting that the read-out grows with H
+    target = 4 * h * (d + h) + 8 * h
+    return min(range(1, 8 * h + 8), key=lambda H: abs(H * (d + H) + 2 * H - target))
+
+
+register(
+    Exercise(
+        name="matched-rnn-size",
+        reference=_matched_rnn_size,
+        cases=_matched_cases,
+        wrong_answers=(
+            _wrong_one_bias,
+            _wrong_no_readout,
+            lambda d, c, h: 2 * h,  # "the LSTM has 4 gates, so twice the units": a rule of thumb, not a count
+            lambda d, c, h: 4 * h,  # as many units as the LSTM has gate rows
+        ),
+        hint="count W_ih (H x D), W_hh (H x H), b_ih and b_hh (H each) and the read-out (C x H + C) for both "
+        "networks (the LSTM has 4H rows), then take the H whose count is nearest",
+    )
+)
