@@ -13,6 +13,8 @@ The cell, with the chapter's equation numbers (the paper's in brackets, Section 
     (M9) h_t = o_t ⊙ C_t q_t / max(|n_tᵀ q_t|, 1)              hidden state      [21]
 
 The gates are scalars (one head) and read x_t only, not h_{t-1}: that is what makes a parallel form exist.
+(M2) scales the bias with W_k x_t, as the authors' code does; the paper's [23] writes b_k outside the
+scale, which only rescales the parameter b_k.
 Stabilised as the sLSTM ((S8)-(S10) of ``lstmlib.torch.slstm``): m_t = max(log f_t + m_{t-1}, ĩ_t),
 i'_t = exp(ĩ_t - m_t), f'_t = exp(log f_t + m_{t-1} - m_t), C and n stored scaled by exp(-m_t), so that
 
