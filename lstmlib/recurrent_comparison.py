@@ -461,7 +461,7 @@ def summarize(records: list[dict], lrs: dict | None = None) -> list[dict]:
 # The contest as scripts/compare_recurrent.py runs it, and its stored results
 
 TASKS = {"charlm": CharConfig(), "adding-100": AddingConfig(T=100)}  # task name -> its config
-LRS = {"charlm": (2e-3, 1e-2), "adding-100": (3e-3, 2e-2)}  # the Adam step sizes tried per task
+LRS = {"charlm": (2e-3, 1e-2, 3e-2), "adding-100": (3e-3, 2e-2)}  # the Adam step sizes tried per task
 SEEDS = (0, 1, 2)  # the seeds of every (task, model) at its chosen learning rate
 TUNING_SEED = 0  # the seed that tries every learning rate of the grid (its best run counts as a seed)
 RESULTS = Path(__file__).parent / "data" / "results" / "recurrent_comparison.jsonl"  # the stored runs

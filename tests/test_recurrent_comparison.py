@@ -150,6 +150,8 @@ def test_committed_results():
             best = rc.chosen_lr(records, task, model)
             seeds = {r["seed"] for r in records if (r["task"], r["model"], r["lr"]) == (task, model, best)}
             assert seeds == set(rc.SEEDS)
+            others = {r["seed"] for r in records if (r["task"], r["model"]) == (task, model) and r["lr"] != best}
+            assert others <= {rc.TUNING_SEED}  # nothing but the runs a fresh `make compare` makes
     lstm_params = {r["task"]: r["params"] for r in records if r["model"] == "lstm"}
     for r in records:
         assert abs(r["params"] / lstm_params[r["task"]] - 1) <= rc.TOLERANCE
