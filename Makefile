@@ -16,6 +16,8 @@
 #   make book-student  the student edition of the HTML book (no solutions) in student/_build/html
 #   make checkpoint  retrain chapter 8's 2 x 256 LSTM language model (lstmlib/data/checkpoints/; ~16 min of
 #                    one CPU thread; seeded and deterministic, so it reproduces the committed file)
+#   make compare     rerun chapter 11's comparison of LSTM, GRU, minGRU, minLSTM, sLSTM, mLSTM and a Transformer
+#                    (lstmlib/data/results/; seeded, resumable: runs already in the file are skipped)
 #   make clean       remove _build and student/
 
 PYTHON ?= python3
@@ -44,7 +46,7 @@ unexport PYTHONDONTWRITEBYTECODE
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: checkpoint setup book book-noexec test unit slow robust robust-threads check nbval browser browser-deps bench notebooks notebook student book-student clean
+.PHONY: checkpoint compare setup book book-noexec test unit slow robust robust-threads check nbval browser browser-deps bench notebooks notebook student book-student clean
 
 setup: $(STAMP)
 
@@ -112,7 +114,7 @@ browser: setup browser-deps
 
 # The longest chapters first, so that the two workers finish together (xdist hands out whole notebooks
 # in the order given).
-NBVAL_FIRST := book/07_long_time_lags.ipynb book/08b_lstm_variants.ipynb
+NBVAL_FIRST := book/07_long_time_lags.ipynb book/10_attention.ipynb book/11_recurrent_networks_today.ipynb book/08b_lstm_variants.ipynb
 NBVAL_ORDER := $(NBVAL_FIRST) $(filter-out $(NBVAL_FIRST),$(sort $(wildcard book/*.ipynb)))
 
 nbval: setup
@@ -152,6 +154,9 @@ book-student: student
 # Chapter 8 loads this model rather than training it live; its log is committed beside it.
 checkpoint: setup
 	$(BIN)/python scripts/train_charlm.py
+
+compare: setup
+	$(BIN)/python scripts/compare_recurrent.py
 
 clean:
 	rm -rf _build student

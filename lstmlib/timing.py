@@ -5,8 +5,8 @@ runs T dependent steps one after the other, on oneDNN's kernel on a CPU or cuDNN
 grows in proportion to T however wide the machine is. A causal Transformer with as many parameters
 computes all T positions at once: its matrix products grow in proportion to T (the linear maps) and to T^2
 (the attention scores Q K^T, T x T per head), but they are large, independent products that a GPU runs
-in parallel. ``step_times`` measures both on the device of ``lstmlib.device.get_device()``, as the median
-of a few repeats after a warm-up, so the reader sees which effect wins on the machine at hand.
+in parallel. ``step_times`` measures both on the device of ``lstmlib.device.get_device()``, as the fastest
+of a few repeats after a warm-up (CPU time on the CPU), so the reader sees which effect wins on the machine at hand.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class TimingConfig:
     d_model: int = 64  # the Transformer's width (its feed-forward width is matched to the LSTM's count)
     num_heads: int = 4  # the Transformer's heads
     num_layers: int = 1  # the Transformer's blocks (the LSTM has one layer)
-    repeats: int = 3  # timed steps per length (the median is reported), after one warm-up step
+    repeats: int = 3  # timed steps per length (the fastest is reported), after one warm-up step
 
 
 def _count(module: nn.Module) -> int:
@@ -76,19 +76,24 @@ def _sync(device: torch.device) -> None:
 
 
 def step_time(model: nn.Module, T: int, config: TimingConfig = TimingConfig(), seed: int = 0) -> float:
-    """Median seconds of one training step (forward, backward, Adam step) of ``model`` on (T, B, D) inputs.
+    """Seconds of one training step (forward, backward, Adam step) of ``model`` on (T, B, D) inputs: the
+    fastest of ``config.repeats`` steps.
 
-    The loss is the mean squared output (the readout does not matter for the time); one warm-up step
-    is not timed (it allocates Adam's state and warms the kernels).
+    On the CPU the clock is the process's CPU time, which other programs' load does not inflate (with
+    one thread it is the step's own work; with several it sums their work); on a GPU it is wall time
+    between synchronisations. The fastest repeat is the one least disturbed. The loss is the mean
+    squared output (the readout does not matter for the time); one warm-up step is not timed (it
+    allocates Adam's state and warms the kernels).
     """
     device = next(model.parameters()).device
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(T, config.batch_size, config.input_size, generator=generator).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    clock = time.process_time if device.type == "cpu" else time.perf_counter
     times = []
     for k in range(config.repeats + 1):
         _sync(device)
-        start = time.perf_counter()
+        start = clock()
         output, _ = model(x)
         loss = F.mse_loss(output, torch.zeros_like(output))
         optimizer.zero_grad()
@@ -96,8 +101,8 @@ def step_time(model: nn.Module, T: int, config: TimingConfig = TimingConfig(), s
         optimizer.step()
         _sync(device)
         if k:  # the first step is the warm-up
-            times.append(time.perf_counter() - start)
-    return float(np.median(times))
+            times.append(clock() - start)
+    return float(min(times))
 
 
 def step_times(config: TimingConfig = TimingConfig(), device=None) -> dict[str, np.ndarray]:

@@ -82,6 +82,8 @@ def run_one(path: str, shift: int, threads: int, student: bool, scratch: str) ->
 # only to start the longest first so that the pools finish together; a chapter not listed counts 30.
 RUN_SECONDS = {
     "07": 250,
+    "10": 110,
+    "11": 110,
     "08b": 56,
     "02": 50,
     "08": 50,
