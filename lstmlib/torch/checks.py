@@ -11,7 +11,7 @@ import itertools
 import torch
 from torch import nn
 
-__all__ = ["module_device", "check_device", "check_tokens", "check_features", "check_lengths"]
+__all__ = ["module_device", "check_device", "check_tokens", "check_features", "check_lengths", "check_state"]
 
 INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.uint8)
 
@@ -71,3 +71,22 @@ def check_lengths(lengths: object, T: int, B: int, device: torch.device | str) -
             f"lengths must be in [1, {T}] (T = {T}); got min {int(lengths.min())}, max {int(lengths.max())}"
         )
     return lengths.long()
+
+
+def check_state(state: object, shapes: dict[str, tuple[int, ...]], dtype: torch.dtype, device: torch.device) -> None:
+    """A recurrent state given as a tuple of tensors, one per name of ``shapes`` in that order, each with
+    its shape, the model's dtype and the input's device (the sLSTM's (h, c, n, m), the mLSTM's (C, n, m))."""
+    names = tuple(shapes)
+    if not isinstance(state, (tuple, list)) or len(state) != len(names):
+        raise TypeError(
+            f"state must be a tuple ({', '.join(names)}) of tensors {tuple(shapes.values())}; got {state!r:.80}"
+        )
+    for (name, expected), s in zip(shapes.items(), state):
+        if not isinstance(s, torch.Tensor):
+            raise TypeError(f"state {name} must be a torch.Tensor {expected}; got {type(s).__name__}")
+        if tuple(s.shape) != expected:
+            raise ValueError(f"state {name} must have shape {expected}; got {tuple(s.shape)}")
+        if s.dtype != dtype:
+            raise ValueError(f"state {name} has dtype {s.dtype} but the model's parameters are {dtype}")
+        if s.device != device:
+            raise ValueError(f"state {name} is on device {s.device} but x is on {device}")

@@ -41,7 +41,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_features
+from .checks import check_features, check_state
 from .slstm import FORGET_GATES, _log_forget
 
 __all__ = ["mlstm_step", "mlstm_recurrent", "mlstm_parallel", "mlstm_forward", "mlstm_initial_state", "MLSTM"]
@@ -256,18 +256,7 @@ class MLSTM(nn.Module):
         if state is None:
             return
         L, B, H = self.num_layers, x.shape[1], self.hidden_size
-        shapes = {"C": (L, B, H, H), "n": (L, B, H), "m": (L, B)}
-        if not isinstance(state, (tuple, list)) or len(state) != 3:
-            raise TypeError(f"state must be a tuple (C, n, m) of tensors {tuple(shapes.values())}; got {state!r:.80}")
-        for (name, expected), s in zip(shapes.items(), state):
-            if not isinstance(s, torch.Tensor):
-                raise TypeError(f"state {name} must be a torch.Tensor {expected}; got {type(s).__name__}")
-            if tuple(s.shape) != expected:
-                raise ValueError(f"state {name} must have shape {expected}; got {tuple(s.shape)}")
-            if s.dtype != dtype:
-                raise ValueError(f"state {name} has dtype {s.dtype} but the model's parameters are {dtype}")
-            if s.device != x.device:
-                raise ValueError(f"state {name} is on device {s.device} but x is on {x.device}")
+        check_state(state, {"C": (L, B, H, H), "n": (L, B, H), "m": (L, B)}, dtype, x.device)
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor, Tensor] | None = None):
         """Run the stack over x (T, B, D); returns (output (T, B, H), (C, n, m))."""

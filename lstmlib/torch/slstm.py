@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_features
+from .checks import check_features, check_state
 
 __all__ = ["slstm_step", "slstm_step_unstabilized", "slstm_forward", "slstm_initial_state", "SLSTM"]
 
@@ -258,17 +258,7 @@ class SLSTM(nn.Module):
         if state is None:
             return
         expected = (self.num_layers, x.shape[1], self.hidden_size)
-        if not isinstance(state, (tuple, list)) or len(state) != 4:
-            raise TypeError(f"state must be a tuple (h, c, n, m) of tensors {expected}; got {type(state).__name__}")
-        for name, s in zip("hcnm", state):
-            if not isinstance(s, torch.Tensor):
-                raise TypeError(f"state {name} must be a torch.Tensor {expected}; got {type(s).__name__}")
-            if tuple(s.shape) != expected:
-                raise ValueError(f"state {name} must have shape {expected}; got {tuple(s.shape)}")
-            if s.dtype != dtype:
-                raise ValueError(f"state {name} has dtype {s.dtype} but the model's parameters are {dtype}")
-            if s.device != x.device:
-                raise ValueError(f"state {name} is on device {s.device} but x is on {x.device}")
+        check_state(state, dict.fromkeys("hcnm", expected), dtype, x.device)
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor, Tensor, Tensor] | None = None):
         """Run the stack over x (T, B, D); returns (output (T, B, H), (h, c, n, m) each (L, B, H))."""
